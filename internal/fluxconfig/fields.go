@@ -1,0 +1,72 @@
+package fluxconfig
+
+// use says what Sluice does with a spec field.
+type use int
+
+const (
+	used use = iota
+	// obsolete fields are replaced by design: events and the drift schedule
+	// replace polling.
+	obsolete
+	// unsupported fields are not acted on yet.
+	unsupported
+)
+
+type fieldRule struct {
+	use use
+	why string
+}
+
+var (
+	polled    = fieldRule{obsolete, "Sluice is woken by events and the drift schedule instead of polling"}
+	notYet    = fieldRule{unsupported, "not supported by Sluice yet; the field is ignored"}
+	inCluster = fieldRule{unsupported, "names an in-cluster object; Sluice runs no controllers and reads credentials from Secrets Manager (sluice/<namespace>/<name>)"}
+	usedField = fieldRule{use: used}
+)
+
+// specFields classifies every spec field Flux has served for each kind.
+// A field absent here is unknown: a warning, since it is most likely a typo.
+var specFields = map[string]map[string]fieldRule{
+	"GitRepository": {
+		"url": usedField, "ref": usedField, "secretRef": usedField, "suspend": usedField,
+		"interval": polled, "timeout": notYet, "ignore": notYet, "include": notYet,
+		"recurseSubmodules": notYet, "verify": notYet, "gitImplementation": {obsolete, "Sluice always uses go-git"},
+		"accessFrom": notYet, "proxySecretRef": notYet, "provider": notYet, "sparseCheckout": notYet,
+	},
+	"Kustomization": {
+		"sourceRef": usedField, "path": usedField, "targetNamespace": usedField, "namePrefix": usedField,
+		"nameSuffix": usedField, "images": usedField, "patches": usedField, "patchesStrategicMerge": usedField,
+		"patchesJson6902": usedField, "components": usedField, "postBuild": usedField, "commonMetadata": usedField,
+		"prune": usedField, "wait": usedField, "healthChecks": usedField, "timeout": usedField,
+		"dependsOn": usedField, "force": usedField, "suspend": usedField, "ignore": usedField,
+		"interval": polled, "retryInterval": {obsolete, "a failed reconcile is retried by the SQS queue, then its dead-letter queue"},
+		"serviceAccountName": {unsupported, "Sluice applies with its own IAM identity (EKS access entry); impersonation is not supported yet"},
+		"kubeConfig":         {unsupported, "Sluice applies to the cluster it is configured for; remote clusters are not supported yet"},
+		"decryption":         notYet, "validation": {obsolete, "Sluice always dry-runs on the server before applying"},
+		"deletionPolicy": notYet, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
+	},
+	"ImageRepository": {
+		"image": usedField, "exclusionList": usedField, "secretRef": usedField, "suspend": usedField,
+		"interval": {obsolete, "Sluice reacts to ECR push and delete events, and the drift schedule re-checks"},
+		"timeout":  notYet, "certSecretRef": inCluster, "serviceAccountName": inCluster, "accessFrom": notYet,
+		"provider": {obsolete, "Sluice reads ECR with its own IAM role"}, "proxySecretRef": notYet, "insecure": notYet,
+	},
+	"ImagePolicy": {
+		"imageRepositoryRef": usedField, "policy": usedField, "filterTags": usedField,
+		"digestReflectionPolicy": notYet, "interval": polled,
+	},
+	"ImageUpdateAutomation": {
+		"sourceRef": usedField, "git": usedField, "update": usedField, "suspend": usedField,
+		"interval":       {obsolete, "Sluice commits when an ECR event or the drift schedule finds a newer tag"},
+		"policySelector": notYet, "checkout": usedField, "commit": usedField, "push": usedField,
+	},
+}
+
+// servedVersions lists the API versions Flux has served for each kind.
+var servedVersions = map[string]map[string]bool{
+	"GitRepository":         {"source.toolkit.fluxcd.io/v1beta1": true, "source.toolkit.fluxcd.io/v1beta2": true, "source.toolkit.fluxcd.io/v1": true},
+	"Kustomization":         {"kustomize.toolkit.fluxcd.io/v1beta1": true, "kustomize.toolkit.fluxcd.io/v1beta2": true, "kustomize.toolkit.fluxcd.io/v1": true},
+	"ImageRepository":       {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
+	"ImagePolicy":           {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
+	"ImageUpdateAutomation": {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
+}

@@ -1,0 +1,127 @@
+package fluxconfig
+
+// The raw* types decode a spec as any served API version wrote it; fields
+// renamed or replaced between versions are all present, and convert() maps
+// them onto the model.
+
+type rawName struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+type rawCrossRef struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+type rawGitRepository struct {
+	URL string `json:"url"`
+	Ref *struct {
+		Branch string `json:"branch"`
+		Tag    string `json:"tag"`
+		SemVer string `json:"semver"`
+		Commit string `json:"commit"`
+		Name   string `json:"name"`
+	} `json:"ref"`
+	SecretRef *rawName `json:"secretRef"`
+	Suspend   bool     `json:"suspend"`
+}
+
+type rawKustomization struct {
+	SourceRef             rawCrossRef   `json:"sourceRef"`
+	Path                  string        `json:"path"`
+	TargetNamespace       string        `json:"targetNamespace"`
+	NamePrefix            string        `json:"namePrefix"`
+	NameSuffix            string        `json:"nameSuffix"`
+	Images                []Image       `json:"images"`
+	Patches               []Patch       `json:"patches"`
+	PatchesStrategicMerge []any         `json:"patchesStrategicMerge"`
+	PatchesJSON6902       []rawJSON6902 `json:"patchesJson6902"`
+	Components            []string      `json:"components"`
+	PostBuild             *struct {
+		Substitute     map[string]string `json:"substitute"`
+		SubstituteFrom []any             `json:"substituteFrom"`
+	} `json:"postBuild"`
+	CommonMetadata *struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"commonMetadata"`
+	Prune        *bool        `json:"prune"`
+	Wait         bool         `json:"wait"`
+	HealthChecks []ObjectRef  `json:"healthChecks"`
+	Timeout      string       `json:"timeout"`
+	DependsOn    []rawName    `json:"dependsOn"`
+	Force        bool         `json:"force"`
+	Suspend      bool         `json:"suspend"`
+	Ignore       []IgnoreRule `json:"ignore"`
+}
+
+type rawJSON6902 struct {
+	Target Selector `json:"target"`
+	Patch  []any    `json:"patch"`
+}
+
+type rawImageRepository struct {
+	Image         string   `json:"image"`
+	ExclusionList []string `json:"exclusionList"`
+	SecretRef     *rawName `json:"secretRef"`
+	Suspend       bool     `json:"suspend"`
+}
+
+type rawImagePolicy struct {
+	ImageRepositoryRef rawName `json:"imageRepositoryRef"`
+	Policy             struct {
+		SemVer *struct {
+			Range string `json:"range"`
+		} `json:"semver"`
+		Alphabetical *struct {
+			Order string `json:"order"`
+		} `json:"alphabetical"`
+		Numerical *struct {
+			Order string `json:"order"`
+		} `json:"numerical"`
+	} `json:"policy"`
+	FilterTags *struct {
+		Pattern string `json:"pattern"`
+		Extract string `json:"extract"`
+	} `json:"filterTags"`
+}
+
+type rawImageUpdateAutomation struct {
+	SourceRef rawCrossRef `json:"sourceRef"`
+	Git       *struct {
+		Checkout *struct {
+			Ref struct {
+				Branch string `json:"branch"`
+			} `json:"ref"`
+		} `json:"checkout"`
+		Commit struct {
+			Author struct {
+				Name  string `json:"name"`
+				Email string `json:"email"`
+			} `json:"author"`
+			MessageTemplate string `json:"messageTemplate"`
+		} `json:"commit"`
+		Push *struct {
+			Branch string `json:"branch"`
+		} `json:"push"`
+	} `json:"git"`
+	Update *struct {
+		Path     string `json:"path"`
+		Strategy string `json:"strategy"`
+	} `json:"update"`
+	Suspend bool `json:"suspend"`
+	// v1alpha1 kept checkout and commit at the top of spec.
+	Checkout *struct {
+		Branch string `json:"branch"`
+	} `json:"checkout"`
+	Commit *struct {
+		AuthorName      string `json:"authorName"`
+		AuthorEmail     string `json:"authorEmail"`
+		MessageTemplate string `json:"messageTemplate"`
+	} `json:"commit"`
+	Push *struct {
+		Branch string `json:"branch"`
+	} `json:"push"`
+}

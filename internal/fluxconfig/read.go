@@ -1,0 +1,203 @@
+package fluxconfig
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// DefaultNamespace is the namespace of an object that names none, as the
+// Kubernetes API would place it.
+const DefaultNamespace = "default"
+
+// fluxGroupSuffix marks the API groups of Flux's own kinds.
+const fluxGroupSuffix = ".toolkit.fluxcd.io"
+
+// Read reads every .yaml and .yml file under dir of fsys (recursively, in
+// lexical order) and returns the Flux objects Sluice handles. A file that is
+// not YAML, an object of a handled kind at a version Flux never served, an
+// object missing a required field, or two objects with one name are errors
+// naming the file and the field; all of them are reported together.
+func Read(fsys fs.FS, dir string) (*Config, error) {
+	dir = path.Clean(strings.TrimPrefix(dir, "./"))
+	files, err := yamlFiles(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{}
+	seen := map[string]Source{}
+	var errs []error
+	for _, file := range files {
+		b, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(file, dir), "/")
+		if dir == "." {
+			rel = file
+		}
+		docs, err := splitDocuments(b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", path.Join(dir, rel), err))
+			continue
+		}
+		for i, doc := range docs {
+			src := Source{File: path.Join(dir, rel), Doc: i + 1}
+			if err := cfg.add(doc, src, seen); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func yamlFiles(fsys fs.FS, dir string) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing config folder %s: %w", dir, err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+func splitDocuments(b []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	var docs [][]byte
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("splitting YAML documents: %w", err)
+		}
+		if len(bytes.TrimSpace(doc)) > 0 {
+			docs = append(docs, doc)
+		}
+	}
+}
+
+// object is the part every Kubernetes object shares.
+type object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+	Spec json.RawMessage `json:"spec"`
+}
+
+func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
+	where := fmt.Sprintf("%s (document %d)", src.File, src.Doc)
+	js, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return fmt.Errorf("%s: not valid YAML: %w", where, err)
+	}
+	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+		return nil // a document of comments only
+	}
+	var obj object
+	if err := json.Unmarshal(js, &obj); err != nil {
+		return fmt.Errorf("%s: not a Kubernetes object: %w", where, err)
+	}
+	group, _, _ := strings.Cut(obj.APIVersion, "/")
+	if !strings.HasSuffix(group, fluxGroupSuffix) {
+		return nil // not Flux's: applied by no one here, nor Sluice's business
+	}
+	ns := obj.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	id := obj.Kind + "/" + ns + "/" + obj.Metadata.Name
+	versions, handled := servedVersions[obj.Kind]
+	if !handled {
+		c.Notes = append(c.Notes, Note{Severity: Warning, Object: id, Source: src,
+			Message: fmt.Sprintf("%s is a Flux kind Sluice does not handle; it is ignored", obj.Kind)})
+		return nil
+	}
+	if !versions[obj.APIVersion] {
+		return fmt.Errorf("%s: %s: apiVersion %q is not one Flux served for %s", where, id, obj.APIVersion, obj.Kind)
+	}
+	if obj.Metadata.Name == "" {
+		return fmt.Errorf("%s: %s: metadata.name is required", where, obj.Kind)
+	}
+	if prev, dup := seen[id]; dup {
+		return fmt.Errorf("%s: %s is also defined in %s (document %d)", where, id, prev.File, prev.Doc)
+	}
+	seen[id] = src
+	if len(obj.Spec) == 0 || string(obj.Spec) == "null" {
+		return fmt.Errorf("%s: %s: spec is required", where, id)
+	}
+	c.classify(obj.Kind, id, obj.Spec, src)
+	ref := Ref{Namespace: ns, Name: obj.Metadata.Name}
+	if err := c.convert(obj.Kind, ref, obj.Metadata.Annotations, obj.Spec, src); err != nil {
+		return fmt.Errorf("%s: %s: %w", where, id, err)
+	}
+	return nil
+}
+
+// classify notes every spec field that Sluice does not use.
+func (c *Config) classify(kind, id string, spec json.RawMessage, src Source) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(spec, &fields) != nil {
+		return // convert reports the error
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		rule, known := specFields[kind][f]
+		switch {
+		case !known:
+			c.Notes = append(c.Notes, Note{Severity: Warning, Object: id, Field: "spec." + f, Source: src,
+				Message: "unknown field; it is ignored (a typo?)"})
+		case rule.use == obsolete:
+			c.Notes = append(c.Notes, Note{Severity: Info, Object: id, Field: "spec." + f, Source: src, Message: "obsolete by design: " + rule.why})
+		case rule.use == unsupported:
+			c.Notes = append(c.Notes, Note{Severity: Warning, Object: id, Field: "spec." + f, Source: src, Message: rule.why})
+		}
+	}
+}
+
+func decodeSpec(spec json.RawMessage, v any) error {
+	if err := json.Unmarshal(spec, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fmt.Errorf("spec.%s: expected %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return fmt.Errorf("spec: %w", err)
+	}
+	return nil
+}
