@@ -34,6 +34,7 @@ const (
 	applySetTooling         = "sluice/v1"
 	inventoryOwnerLabel     = LabelPrefix + "/inventory"
 	inventoryKeyRevision    = "revision"
+	inventoryKeySource      = "source"
 	inventoryKeyAppliedAt   = "appliedAt"
 	inventoryKeyPrune       = "prune"
 	inventoryKeyEntries     = "entries"
@@ -69,7 +70,11 @@ func (e Entry) Object() (*unstructured.Unstructured, error) {
 
 // Inventory is what Sluice applied for one Kustomization.
 type Inventory struct {
-	Owner     types.NamespacedName
+	Owner types.NamespacedName
+	// Source names the repository and branch applied ("<repo>@<branch>"), so
+	// installations of Sluice for different repositories leave each other's
+	// inventories alone.
+	Source    string
 	Revision  string
 	AppliedAt time.Time
 	Prune     bool
@@ -137,6 +142,7 @@ func decodeInventory(cm *corev1.ConfigMap) (*Inventory, error) {
 	inv := &Inventory{
 		Owner:    types.NamespacedName{Namespace: cm.Annotations[inventoryOwnerNSAnnot], Name: cm.Annotations[inventoryOwnerNameAnnot]},
 		Revision: cm.Data[inventoryKeyRevision],
+		Source:   cm.Data[inventoryKeySource],
 		Prune:    cm.Data[inventoryKeyPrune] == "true",
 	}
 	if t, err := time.Parse(time.RFC3339, cm.Data[inventoryKeyAppliedAt]); err == nil {
@@ -198,6 +204,7 @@ func (m *Manager) SaveInventory(ctx context.Context, inv Inventory) error {
 		},
 		Data: map[string]string{
 			inventoryKeyRevision:  inv.Revision,
+			inventoryKeySource:    inv.Source,
 			inventoryKeyAppliedAt: applied.UTC().Format(time.RFC3339),
 			inventoryKeyPrune:     fmt.Sprint(inv.Prune),
 			inventoryKeyEntries:   string(b),

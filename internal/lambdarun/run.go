@@ -64,3 +64,13 @@ func readEvent(args []string, stdin io.Reader) ([]byte, string, error) {
 	}
 	return b, "stdin", nil
 }
+
+// ExitOnError ends a function's start-up with exit code 2 when err is not nil:
+// a missing setting or an unreachable dependency is reported once, clearly,
+// instead of failing every invocation.
+func ExitOnError(err error, what string) {
+	if err != nil {
+		slog.Error(what, "error", err)
+		os.Exit(2)
+	}
+}

@@ -1,0 +1,78 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+)
+
+// ErrRepositoryNotFound is wrapped by Tags when the repository does not exist,
+// so that callers can tell a misnamed repository from a failing registry.
+var ErrRepositoryNotFound = errors.New("ECR repository not found")
+
+// pageSize is the largest page ECR serves, so that 2,500 tags take 3 calls.
+const pageSize = 1000
+
+// API is the part of the ECR client the Lister calls; *ecr.Client has it.
+type API interface {
+	ListImages(ctx context.Context, in *ecr.ListImagesInput, optFns ...func(*ecr.Options)) (*ecr.ListImagesOutput, error)
+}
+
+var _ API = (*ecr.Client)(nil)
+
+// Lister lists the tags of ECR repositories.
+type Lister struct {
+	api API
+}
+
+// New returns a Lister that calls api, an ECR client for the registry's region.
+func New(api API) *Lister {
+	return &Lister{api: api}
+}
+
+// Tags returns every tag of the repository in the registry registryID (empty:
+// the caller's account), reading every page of ListImages; untagged images
+// are left out. The order is the registry's.
+func (l *Lister) Tags(ctx context.Context, registryID, repository string) ([]string, error) {
+	in := &ecr.ListImagesInput{
+		RepositoryName: aws.String(repository),
+		Filter:         &types.ListImagesFilter{TagStatus: types.TagStatusTagged},
+		MaxResults:     aws.Int32(pageSize),
+	}
+	if registryID != "" {
+		in.RegistryId = aws.String(registryID)
+	}
+	var tags []string
+	seen := make(map[string]bool)
+	pages := ecr.NewListImagesPaginator(l.api, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, listError(registryID, repository, err)
+		}
+		for _, id := range out.ImageIds {
+			// ListImages lists a tag once per image; seen guards against a
+			// tag moving between pages while they are read.
+			if t := aws.ToString(id.ImageTag); t != "" && !seen[t] {
+				seen[t] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags, nil
+}
+
+func listError(registryID, repository string, err error) error {
+	if registryID == "" {
+		registryID = "of the caller's account"
+	}
+	var notFound *types.RepositoryNotFoundException
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("%w: listing tags of '%s' in registry %s: %w", ErrRepositoryNotFound, repository, registryID, err)
+	}
+	return fmt.Errorf("failed to list tags of ECR repository '%s' in registry %s: %w", repository, registryID, err)
+}
