@@ -131,15 +131,24 @@ func (s *Server) commitAndPush(r *gogit.Repository, work, branch, message string
 
 // Head returns the commit branch of repo points at.
 func (s *Server) Head(repo, branch string) (string, error) {
-	r, err := gogit.PlainOpen(filepath.Join(s.srv.Root(), repo))
+	c, err := s.LastCommit(repo, branch)
 	if err != nil {
 		return "", err
 	}
+	return c.Hash.String(), nil
+}
+
+// LastCommit returns the commit branch of repo points at.
+func (s *Server) LastCommit(repo, branch string) (*object.Commit, error) {
+	r, err := gogit.PlainOpen(filepath.Join(s.srv.Root(), repo))
+	if err != nil {
+		return nil, err
+	}
 	ref, err := r.Reference(plumbing.NewBranchReferenceName(branch), true)
 	if err != nil {
-		return "", fmt.Errorf("reading %s of %s: %w", branch, repo, err)
+		return nil, fmt.Errorf("reading %s of %s: %w", branch, repo, err)
 	}
-	return ref.Hash().String(), nil
+	return r.CommitObject(ref.Hash())
 }
 
 // gitRepositoryURL matches the url line of a Flux GitRepository's spec.
