@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/fluxcd/pkg/gittestserver"
@@ -181,4 +182,18 @@ func SetGitRepositoryURL(dir, configPath, url string) error {
 		return errors.New("no GitRepository under " + root)
 	}
 	return nil
+}
+
+// ReplaceInFile replaces the first old in the file at path with new, as a
+// person editing a file before a commit would; a file without old is an
+// error, so an edit that no longer applies fails loudly.
+func ReplaceInFile(path, old, new string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(b), old) {
+		return fmt.Errorf("%s does not contain %q", path, old)
+	}
+	return os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
 }

@@ -1,0 +1,36 @@
+// Command reconcile is the reconcile function: an SQS message wakes it, and it
+// converges the cluster to the config branch's head.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/sluice-gitops/sluice/internal/eksauth"
+	"github.com/sluice-gitops/sluice/internal/envconfig"
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
+	"github.com/sluice-gitops/sluice/internal/github"
+	"github.com/sluice-gitops/sluice/internal/kube"
+	"github.com/sluice-gitops/sluice/internal/lambdarun"
+	"github.com/sluice-gitops/sluice/internal/reconcile"
+	"github.com/sluice-gitops/sluice/internal/secrets"
+)
+
+func main() {
+	lambdarun.SetupLogging()
+	ctx := context.Background()
+	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	cluster, err := kube.New(restCfg)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	var statuses reconcile.Statuses
+	if cfg.GitHubToken != "" {
+		statuses, err = github.NewStatusSetter(cfg.GitHubAPIURL, cfg.GitHubToken)
+		lambdarun.ExitOnError(err, "starting the reconcile function")
+	}
+	lambdarun.Start(reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses)).Handle)
+}

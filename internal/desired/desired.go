@@ -1,0 +1,178 @@
+// Package desired is what Git wants the cluster to hold: the config
+// repository's branch head, its Flux objects, and each Kustomization rendered
+// exactly as the reconcile function applies it (the drift function compares
+// the same objects).
+package desired
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sluice-gitops/sluice/internal/fluxconfig"
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
+	"github.com/sluice-gitops/sluice/internal/kube"
+	"github.com/sluice-gitops/sluice/internal/render"
+	"github.com/sluice-gitops/sluice/internal/repoid"
+)
+
+// Git clones the config repository.
+type Git interface {
+	Clone(ctx context.Context, branch string) (*gitrepo.Checkout, error)
+}
+
+var _ Git = (*gitrepo.Repo)(nil)
+
+// Repository is the config repository Sluice serves.
+type Repository struct {
+	URL        string
+	Branch     string
+	ConfigPath string
+}
+
+// ID is the repository's identity (repoid).
+func (r Repository) ID() string {
+	id, err := repoid.Parse(r.URL)
+	if err != nil {
+		return r.URL
+	}
+	return id
+}
+
+// Source is the inventory source of the repository's branch.
+func (r Repository) Source() string { return r.ID() + "@" + r.Branch }
+
+// Snapshot is the branch head checked out, with its Flux objects.
+type Snapshot struct {
+	Repository Repository
+	Revision   string
+	Config     *fluxconfig.Config
+	checkout   *gitrepo.Checkout
+}
+
+// Open clones the branch head once and reads its Flux objects, logging what
+// Sluice does not act on. Close removes the clone.
+func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
+	co, err := git.Clone(ctx, repo.Branch)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := fluxconfig.Read(os.DirFS(co.Dir), repo.ConfigPath)
+	if err != nil {
+		co.Close()
+		return nil, fmt.Errorf("reading Flux objects from %s at %s: %w", repo.ConfigPath, co.Head, err)
+	}
+	for _, n := range cfg.Notes {
+		level := slog.LevelInfo
+		if n.Severity == fluxconfig.Warning {
+			level = slog.LevelWarn
+		}
+		slog.Log(ctx, level, n.Message, "object", n.Object, "field", n.Field, "file", n.Source.File)
+	}
+	return &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, checkout: co}, nil
+}
+
+// Close removes the clone.
+func (s *Snapshot) Close() error { return s.checkout.Close() }
+
+// Select returns the Kustomizations named "<ns>/<name>" (all when names is
+// empty), and the names that no longer exist.
+func (s *Snapshot) Select(names []string) (selected []fluxconfig.Kustomization, unknown []string) {
+	if len(names) == 0 {
+		return s.Config.Kustomizations, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, k := range s.Config.Kustomizations {
+		if want[k.Ref.String()] {
+			selected = append(selected, k)
+			delete(want, k.Ref.String())
+		}
+	}
+	for n := range want {
+		unknown = append(unknown, n)
+	}
+	return selected, unknown
+}
+
+// Render builds k's objects from the clone, labelled as members of its
+// ApplySet. Its source must be the config repository at the configured branch.
+func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructured, error) {
+	if err := s.checkSource(k); err != nil {
+		return nil, err
+	}
+	objs, err := render.Build(s.checkout.Dir, RenderOptions(k))
+	if err != nil {
+		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	}
+	kube.SetOwner(objs, Owner(k))
+	return objs, nil
+}
+
+func (s *Snapshot) checkSource(k fluxconfig.Kustomization) error {
+	for _, g := range s.Config.GitRepositories {
+		if g.Ref != k.SourceRef.Ref {
+			continue
+		}
+		if !repoid.Same(g.URL, s.Repository.URL) {
+			return fmt.Errorf("Kustomization %s: its GitRepository %s (%s) is not the config repository %s; other sources are not supported yet", k.Ref, g.Ref, g.URL, s.Repository.ID())
+		}
+		if g.Branch != "" && g.Branch != s.Repository.Branch || g.Tag != "" || g.SemVer != "" || g.Commit != "" || g.RefName != "" {
+			return fmt.Errorf("Kustomization %s: its GitRepository %s must follow branch %s (SLUICE_GIT_BRANCH), the branch Sluice is woken for", k.Ref, g.Ref, s.Repository.Branch)
+		}
+		return nil
+	}
+	return fmt.Errorf("Kustomization %s: its source GitRepository %s is not defined in %s", k.Ref, k.SourceRef.Ref, s.Repository.ConfigPath)
+}
+
+// Owner is the inventory owner of k.
+func Owner(k fluxconfig.Kustomization) types.NamespacedName {
+	return types.NamespacedName{Namespace: k.Namespace, Name: k.Name}
+}
+
+// RenderOptions converts k's build options.
+func RenderOptions(k fluxconfig.Kustomization) render.Options {
+	o := render.Options{
+		Path:              path.Clean("./" + k.Path),
+		TargetNamespace:   k.TargetNamespace,
+		NamePrefix:        k.NamePrefix,
+		NameSuffix:        k.NameSuffix,
+		Components:        k.Components,
+		Substitute:        k.Substitute,
+		CommonLabels:      k.CommonLabels,
+		CommonAnnotations: k.CommonAnnots,
+	}
+	for _, img := range k.Images {
+		o.Images = append(o.Images, render.Image{Name: img.Name, NewName: img.NewName, NewTag: img.NewTag, Digest: img.Digest})
+	}
+	for _, p := range k.Patches {
+		rp := render.Patch{Patch: p.Patch}
+		if t := p.Target; t != nil {
+			rp.Target = &render.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
+				LabelSelector: t.LabelSelector, AnnotationSelector: t.AnnotationSelector}
+		}
+		o.Patches = append(o.Patches, rp)
+	}
+	return o
+}
+
+// IgnoreRules converts k's spec.ignore.
+func IgnoreRules(k fluxconfig.Kustomization) []kube.IgnoreRule {
+	var out []kube.IgnoreRule
+	for _, r := range k.Ignore {
+		kr := kube.IgnoreRule{Paths: r.Paths}
+		if t := r.Target; t != nil {
+			kr.Target = &kube.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
+				LabelSelector: t.LabelSelector, AnnotationSelector: t.AnnotationSelector}
+		}
+		out = append(out, kr)
+	}
+	return out
+}
