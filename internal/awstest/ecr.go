@@ -63,7 +63,7 @@ type ecrImage struct {
 // NewECRServer starts an ECR stand-in with no repositories. Close it when done.
 func NewECRServer() *ECRServer {
 	s := &ECRServer{now: time.Now, repos: map[string]*ecrRepo{}, requests: map[string]int{}}
-	s.server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.server = httptest.NewServer(jsonService{target: ecrTarget, service: "ecr", dispatch: s.dispatch})
 	return s
 }
 
@@ -154,63 +154,10 @@ func (r *ecrRepo) untagLocked(tag string) bool {
 	return false
 }
 
-// ecrError is an ECR error as AWS JSON 1.1 carries it: the exception name in
+// awsError is an ECR error as AWS JSON 1.1 carries it: the exception name in
 // X-Amzn-ErrorType and __type, and a message.
-type ecrError struct {
-	status  int
-	typ     string
-	message string
-}
-
-func ecrInvalid(format string, args ...any) *ecrError {
-	return &ecrError{http.StatusBadRequest, "InvalidParameterException", fmt.Sprintf(format, args...)}
-}
-
-func (s *ECRServer) serve(w http.ResponseWriter, r *http.Request) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ecrTarget)
-	var (
-		out any
-		err *ecrError
-	)
-	switch {
-	case r.Method != http.MethodPost || !ok:
-		err = &ecrError{http.StatusBadRequest, "UnknownOperationException", "expected a POST with X-Amz-Target " + ecrTarget + "<Operation>"}
-	case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-amz-json-1.1"):
-		err = &ecrError{http.StatusBadRequest, "SerializationException", fmt.Sprintf("Content-Type %q is not application/x-amz-json-1.1", r.Header.Get("Content-Type"))}
-	default:
-		if err = ecrCheckSigned(r.Header.Get("Authorization")); err == nil {
-			out, err = s.dispatch(op, r)
-		}
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", "00000000-0000-4000-8000-000000000000")
-	if err != nil {
-		w.Header().Set("X-Amzn-ErrorType", err.typ)
-		w.WriteHeader(err.status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": err.typ, "message": err.message})
-		return
-	}
-	b, jerr := json.Marshal(out)
-	if jerr != nil {
-		http.Error(w, jerr.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
-}
-
-// ecrCheckSigned refuses a request that is not SigV4-signed for ECR. The
-// signature itself is not checked: the stand-in trusts loopback callers.
-func ecrCheckSigned(auth string) *ecrError {
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !ok {
-		return &ecrError{http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token"}
-	}
-	scope := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
-	if len(scope) != 5 || scope[3] != "ecr" || scope[4] != "aws4_request" {
-		return &ecrError{http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: 'ecr'."}
-	}
-	return nil
+func ecrInvalid(format string, args ...any) *awsError {
+	return &awsError{http.StatusBadRequest, "InvalidParameterException", fmt.Sprintf(format, args...)}
 }
 
 // ecrListInput holds the members of ListImages and DescribeImages requests.
@@ -230,7 +177,7 @@ type ecrImageID struct {
 	ImageTag    string `json:"imageTag,omitempty"`
 }
 
-func (s *ECRServer) dispatch(op string, r *http.Request) (any, *ecrError) {
+func (s *ECRServer) dispatch(op string, r *http.Request) (any, *awsError) {
 	s.mu.Lock()
 	s.requests[op]++
 	s.mu.Unlock()
@@ -238,10 +185,10 @@ func (s *ECRServer) dispatch(op string, r *http.Request) (any, *ecrError) {
 	switch op {
 	case "ListImages", "DescribeImages":
 		if err := ecrDecode(r, &in); err != nil {
-			return nil, &ecrError{http.StatusBadRequest, "SerializationException", "malformed request body: " + err.Error()}
+			return nil, &awsError{http.StatusBadRequest, "SerializationException", "malformed request body: " + err.Error()}
 		}
 	default:
-		return nil, &ecrError{http.StatusBadRequest, "UnknownOperationException", op + " is not an operation this ECR stand-in serves"}
+		return nil, &awsError{http.StatusBadRequest, "UnknownOperationException", op + " is not an operation this ECR stand-in serves"}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -256,7 +203,7 @@ func (s *ECRServer) dispatch(op string, r *http.Request) (any, *ecrError) {
 }
 
 // lookupLocked finds the request's repository, or fails as ECR does.
-func (s *ECRServer) lookupLocked(in ecrListInput) (*ecrRepo, *ecrError) {
+func (s *ECRServer) lookupLocked(in ecrListInput) (*ecrRepo, *awsError) {
 	name := ecrDeref(in.RepositoryName)
 	if name == "" {
 		return nil, ecrInvalid("1 validation error detected: Value null at 'repositoryName' failed to satisfy constraint: Member must not be null")
@@ -267,7 +214,7 @@ func (s *ECRServer) lookupLocked(in ecrListInput) (*ecrRepo, *ecrError) {
 	}
 	r := s.repos[registryID+"/"+name]
 	if r == nil {
-		return nil, &ecrError{http.StatusBadRequest, "RepositoryNotFoundException",
+		return nil, &awsError{http.StatusBadRequest, "RepositoryNotFoundException",
 			fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", name, registryID)}
 	}
 	return r, nil
@@ -282,7 +229,7 @@ type ecrEntry struct {
 
 // entries lists the repository as ListImages counts it: one entry per tag,
 // and one per untagged image, filtered by tagStatus.
-func (r *ecrRepo) entries(tagStatus string, perTag bool) ([]ecrEntry, *ecrError) {
+func (r *ecrRepo) entries(tagStatus string, perTag bool) ([]ecrEntry, *awsError) {
 	switch tagStatus {
 	case "", "ANY", "TAGGED", "UNTAGGED":
 	default:
@@ -307,7 +254,7 @@ func (r *ecrRepo) entries(tagStatus string, perTag bool) ([]ecrEntry, *ecrError)
 
 // page cuts a listing into the page that nextToken and maxResults select,
 // and returns the token of the next page ("" on the last).
-func page[T any](op string, r *ecrRepo, in ecrListInput, all []T) ([]T, string, *ecrError) {
+func page[T any](op string, r *ecrRepo, in ecrListInput, all []T) ([]T, string, *awsError) {
 	limit := ecrDefaultMaxResults
 	if in.MaxResults != nil {
 		limit = *in.MaxResults
@@ -350,7 +297,7 @@ func ecrDecodeToken(op string, r *ecrRepo, tok string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func listImages(op string, r *ecrRepo, in ecrListInput) (any, *ecrError) {
+func listImages(op string, r *ecrRepo, in ecrListInput) (any, *awsError) {
 	status := ""
 	if in.Filter != nil {
 		status = in.Filter.TagStatus
@@ -391,7 +338,7 @@ type ecrDescribeOutput struct {
 	NextToken    string           `json:"nextToken,omitempty"`
 }
 
-func describeImages(op string, r *ecrRepo, in ecrListInput) (any, *ecrError) {
+func describeImages(op string, r *ecrRepo, in ecrListInput) (any, *awsError) {
 	imgs, next, err := r.describeSelection(op, in)
 	if err != nil {
 		return nil, err
@@ -405,7 +352,7 @@ func describeImages(op string, r *ecrRepo, in ecrListInput) (any, *ecrError) {
 
 // describeSelection returns the images a DescribeImages request names, or
 // else the page of all images (filtered by tagStatus) it asks for.
-func (r *ecrRepo) describeSelection(op string, in ecrListInput) ([]*ecrImage, string, *ecrError) {
+func (r *ecrRepo) describeSelection(op string, in ecrListInput) ([]*ecrImage, string, *awsError) {
 	if len(in.ImageIDs) == 0 {
 		status := ""
 		if in.Filter != nil {
@@ -430,7 +377,7 @@ func (r *ecrRepo) describeSelection(op string, in ecrListInput) ([]*ecrImage, st
 	for _, id := range in.ImageIDs {
 		img := r.find(id)
 		if img == nil {
-			return nil, "", &ecrError{http.StatusBadRequest, "ImageNotFoundException",
+			return nil, "", &awsError{http.StatusBadRequest, "ImageNotFoundException",
 				fmt.Sprintf("The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'", id.ImageDigest, id.ImageTag, r.name, r.registryID)}
 		}
 		imgs = append(imgs, img)

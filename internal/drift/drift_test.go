@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,7 @@ import (
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/kubetest"
+	"github.com/sluice-gitops/sluice/internal/notify"
 	"github.com/sluice-gitops/sluice/internal/queue"
 	"github.com/sluice-gitops/sluice/internal/reconcile"
 )
@@ -34,6 +36,8 @@ var env *kubetest.Env
 func TestMain(m *testing.M) {
 	kubetest.Main(m, kubetest.Options{CRDFiles: kubetest.FixtureCRDs()}, &env)
 }
+
+const topicARN = "arn:aws:sns:us-east-1:111122223333:sluice-drift"
 
 const scheduled = `{"version":"0","id":"RUN","detail-type":"Scheduled Event","source":"aws.events","account":"111122223333",
 "time":"2026-11-25T12:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:111122223333:rule/sluice-drift"],"detail":{}}`
@@ -46,6 +50,7 @@ type fixture struct {
 	cluster      *kube.Manager
 	sqs          *awstest.SQSServer
 	sender       *queue.Sender
+	sns          *awstest.SNSServer
 	dyn          dynamic.Interface
 	ns, repoName string
 	runs         int
@@ -81,14 +86,15 @@ func newFixture(t *testing.T, ns string) *fixture {
 	t.Cleanup(sqsSrv.Close)
 	client := sqs.New(sqs.Options{Region: awstest.SQSRegion, BaseEndpoint: aws.String(sqsSrv.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
-	f := &fixture{t: t, srv: srv, git: git, cluster: cluster, sqs: sqsSrv, ns: ns, repoName: name,
+	snsSrv := awstest.NewSNSServer(topicARN)
+	t.Cleanup(snsSrv.Close)
+	f := &fixture{t: t, sns: snsSrv, srv: srv, git: git, cluster: cluster, sqs: sqsSrv, ns: ns, repoName: name,
 		repo:   desired.Repository{URL: url, Branch: "main", ConfigPath: "clusters/prod"},
 		sender: queue.NewSender(client, sqsSrv.QueueURL("reconcile.fifo")),
 		dyn:    dynamic.NewForConfigOrDie(env.Config)}
 	f.reconcile(nil)
 	return f
 }
-
 
 func (f *fixture) reconcile(names []string) {
 	f.t.Helper()
@@ -103,6 +109,8 @@ func (f *fixture) drift(mode Mode) (*Report, string) {
 	f.runs++
 	var metrics bytes.Buffer
 	h := NewHandler(New(f.repo, f.git, f.cluster, mode, f.sender), &metrics)
+	h.Notifier = notify.NewTopic(sns.New(sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.sns.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}), topicARN)
 	ev := strings.Replace(scheduled, "RUN", f.ns+"-"+string(rune('a'+f.runs)), 1)
 	rep, err := h.Handle(context.Background(), json.RawMessage(ev))
 	if err != nil {
@@ -198,6 +206,9 @@ func TestDriftFoundReportedAndCorrected(t *testing.T) {
 	}
 	if !strings.Contains(metrics, `"Drifted":2`) || !strings.Contains(metrics, `"Missing":1`) {
 		t.Errorf("metrics = %s", metrics)
+	}
+	if pub := f.sns.Published(); len(pub) != 1 || !strings.Contains(pub[0].Message, "2 drifted, 1 missing") || !strings.Contains(pub[0].Message, "Missing Service/"+ns+"/prod-task-web") {
+		t.Errorf("notifications = %+v", pub)
 	}
 	msgs := f.sqs.Take("reconcile.fifo")
 	if len(msgs) != 1 {
