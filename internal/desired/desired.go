@@ -108,9 +108,14 @@ func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructu
 	if err := s.checkSource(k); err != nil {
 		return nil, err
 	}
-	objs, err := render.Build(s.checkout.Dir, RenderOptions(k))
-	if err != nil {
-		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	opts := RenderOptions(k)
+	objs, ok := renders.get(s.Revision, opts)
+	if !ok {
+		var err error
+		if objs, err = render.Build(s.checkout.Dir, opts); err != nil {
+			return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+		}
+		renders.put(s.Revision, opts, objs)
 	}
 	kube.SetOwner(objs, Owner(k))
 	return objs, nil

@@ -1,0 +1,114 @@
+package desired
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
+	"github.com/sluice-gitops/sluice/internal/gittest"
+	"github.com/sluice-gitops/sluice/internal/render"
+)
+
+func serve(t *testing.T) (*gittest.Server, Repository, *gitrepo.Repo) {
+	t.Helper()
+	srv, err := gittest.Start("x-access-token", "t0ken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	url := srv.URL("config.git")
+	if _, err := srv.Seed("config.git", "main", filepath.Join("..", "..", "examples", "task-tool-cluster-config"), func(dir string) error {
+		return gittest.SetGitRepositoryURL(dir, "clusters/prod", url)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	git, err := gitrepo.New(url, gitrepo.Credentials{Password: "t0ken"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, Repository{URL: url, Branch: "main", ConfigPath: "clusters/prod"}, git
+}
+
+func TestRenderIsMemoisedPerRevision(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, git := serve(t)
+	snap, err := Open(ctx, git, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	k := snap.Config.Kustomizations[0]
+	first, err := snap.Render(k)
+	if err != nil || len(first) != 9 {
+		t.Fatalf("render = %d objects, %v", len(first), err)
+	}
+	if got := first[0].GetLabels()["applyset.kubernetes.io/part-of"]; !strings.HasPrefix(got, "applyset-") {
+		t.Errorf("objects are not labelled as ApplySet members: %v", first[0].GetLabels())
+	}
+	first[0].SetName("mutated-by-the-caller")
+
+	again, err := snap.Render(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].GetName() == "mutated-by-the-caller" {
+		t.Fatal("a caller's change leaked into the memo")
+	}
+	fresh, err := render.Build(snap.checkout.Dir, RenderOptions(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fresh[3].Object["spec"], again[3].Object["spec"]); diff != "" {
+		t.Errorf("memoised object differs from a fresh build (-fresh +memo):\n%s", diff)
+	}
+
+	// A new commit is a new revision: its change shows.
+	if _, err := srv.Commit("config.git", "main", "bump", func(dir string) error {
+		return gittest.ReplaceInFile(filepath.Join(dir, "app/overlays/prod/kustomization.yaml"), `newTag: 1.0.0 # {"$imagepolicy"`, `newTag: 1.1.0 # {"$imagepolicy"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := Open(ctx, git, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	objs, err := next.Render(next.Config.Kustomizations[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" && o.GetName() == "prod-task-service" {
+			containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			found = len(containers) > 0 && strings.HasSuffix(containers[0].(map[string]any)["image"].(string), ":1.1.0")
+		}
+	}
+	if !found {
+		t.Error("the new revision rendered the old image")
+	}
+}
+
+func TestRenderRefusesOtherSources(t *testing.T) {
+	ctx := context.Background()
+	srv, repo, git := serve(t)
+	if _, err := srv.Commit("config.git", "main", "other branch", func(dir string) error {
+		return gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-tool-source.yaml"), "branch: main", "branch: develop")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Open(ctx, git, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	_, err = snap.Render(snap.Config.Kustomizations[0])
+	if err == nil || !strings.Contains(err.Error(), "must follow branch main") {
+		t.Fatalf("error = %v", err)
+	}
+}

@@ -1,0 +1,58 @@
+package desired
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/sluice-gitops/sluice/internal/render"
+)
+
+// renders remembers, for the life of a warm Lambda container, the objects
+// each Kustomization rendered at the latest revision. A build is a pure
+// function of the commit and the options, and kustomize's build of a large
+// overlay costs seconds, so a drift check or a redelivered reconcile at an
+// unchanged head needs none. Only one revision is kept: a new head drops the
+// rest, which bounds the memory to one commit's objects.
+var renders = &renderMemo{}
+
+type renderMemo struct {
+	mu       sync.Mutex
+	revision string
+	objects  map[[32]byte][]*unstructured.Unstructured
+}
+
+func memoKey(opts render.Options) [32]byte {
+	b, _ := json.Marshal(opts) // plain data: never fails
+	return sha256.Sum256(b)
+}
+
+func (m *renderMemo) get(revision string, opts render.Options) ([]*unstructured.Unstructured, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	objs, ok := m.objects[memoKey(opts)]
+	if !ok || m.revision != revision {
+		return nil, false
+	}
+	return deepCopy(objs), true
+}
+
+func (m *renderMemo) put(revision string, opts render.Options, objs []*unstructured.Unstructured) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.revision != revision {
+		m.revision, m.objects = revision, map[[32]byte][]*unstructured.Unstructured{}
+	}
+	m.objects[memoKey(opts)] = deepCopy(objs)
+}
+
+// deepCopy keeps the memo apart from callers, who label and apply objects.
+func deepCopy(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		out[i] = o.DeepCopy()
+	}
+	return out
+}
