@@ -43,8 +43,12 @@ test: ## vet and run every test against a real kube-apiserver, etcd and Git serv
 	$(GO) vet ./...
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(GO) test -count=1 -timeout 30m ./...
 
-demo: ## run the tutorial locally against a real kube-apiserver and Git server
-	KUBEBUILDER_ASSETS="$(if $(KUBECONFIG),,$(ASSETS))" $(GO) run ./examples/demo
+# Only a KUBECONFIG given on the command line (make demo KUBECONFIG=...) aims
+# the demo at a cluster of yours; one merely exported in your shell does not.
+DEMO_KUBECONFIG := $(if $(filter command line,$(origin KUBECONFIG)),$(KUBECONFIG))
+
+demo: ## run the tutorial locally against a real kube-apiserver and Git server (or: make demo KUBECONFIG=...)
+	SLUICE_DEMO_KUBECONFIG="$(DEMO_KUBECONFIG)" KUBEBUILDER_ASSETS="$(if $(DEMO_KUBECONFIG),,$(ASSETS))" $(GO) run ./examples/demo
 
 bench: ## compare Sluice with kubectl side by side
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(GO) run ./examples/bench

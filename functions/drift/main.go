@@ -14,6 +14,8 @@ import (
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
+	"github.com/sluice-gitops/sluice/internal/images"
+	"github.com/sluice-gitops/sluice/internal/images/behind"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
 	"github.com/sluice-gitops/sluice/internal/notify"
@@ -43,6 +45,7 @@ func main() {
 		reconcileQueue = queue.NewSender(sqsClient, cfg.ReconcileQueueURL)
 	}
 	h := drift.NewHandler(drift.New(cfg.Repo, repo, cluster, cfg.Mode, reconcileQueue), os.Stderr)
+	h.Images = behind.New(images.NewResolver(images.ECRClients(awsCfg)))
 	if cfg.ImageQueueURL != "" {
 		h.ImageQueue = queue.NewSender(sqsClient, cfg.ImageQueueURL)
 	}

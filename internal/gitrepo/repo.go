@@ -50,6 +50,8 @@ type Checkout struct {
 	// Head is the commit checked out.
 	Head   string
 	Branch string
+	// base is the commit cloned, which the remote branch held then.
+	base   string
 	repo   *gogit.Repository
 	remote *Repo
 }
@@ -78,7 +80,7 @@ func (r *Repo) Clone(ctx context.Context, branch string) (*Checkout, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("reading HEAD of the clone of %s: %w", r.url, err)
 	}
-	return &Checkout{Dir: dir, Head: head.Hash().String(), Branch: branch, repo: repo, remote: r}, nil
+	return &Checkout{Dir: dir, Head: head.Hash().String(), Branch: branch, base: head.Hash().String(), repo: repo, remote: r}, nil
 }
 
 // Head returns the commit branch points at on the remote, without cloning.
@@ -147,6 +149,22 @@ func (c *Checkout) Push(ctx context.Context, branch string) error {
 		return nil
 	case errors.Is(err, gogit.ErrNonFastForwardUpdate), isRejected(err):
 		return fmt.Errorf("pushing to %s of %s: %w", branch, c.remote.url, ErrRejected)
+	}
+	if branch == c.Branch {
+		switch head, herr := c.remote.Head(ctx, branch); {
+		case herr != nil, head == c.base:
+			// The branch did not move (or cannot be read): a real failure.
+		case head == c.Head:
+			// The push landed; only its answer was lost.
+			return nil
+		default:
+			// The branch moved, but the error did not say so: a shallow
+			// clone cannot prove a non-fast-forward once the remote holds
+			// commits it lacks (go-git fails with "object not found"
+			// walking history it does not have), and a push racing another
+			// fails the server's ref update with a bare protocol error.
+			return fmt.Errorf("pushing to %s of %s: %w (%v)", branch, c.remote.url, ErrRejected, err)
+		}
 	}
 	return fmt.Errorf("pushing to %s of %s: %w", branch, c.remote.url, err)
 }

@@ -50,7 +50,9 @@ func (s *Server) Stop() {
 func (s *Server) URL(repo string) string { return s.srv.HTTPAddress() + "/" + repo }
 
 // Auth is the basic auth the server expects.
-func (s *Server) Auth() *githttp.BasicAuth { return &githttp.BasicAuth{Username: s.User, Password: s.Pass} }
+func (s *Server) Auth() *githttp.BasicAuth {
+	return &githttp.BasicAuth{Username: s.User, Password: s.Pass}
+}
 
 // Seed creates repo with one commit on branch holding the files of dir after
 // edit (nil for none) has run on a copy of them, and points the bare

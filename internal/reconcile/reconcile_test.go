@@ -116,7 +116,6 @@ func ids(changes []kube.Change, action kube.Action) []string {
 	return out
 }
 
-
 // TestFixtureStory is the seed's first half on a real API server and Git
 // server: the tutorial's prod overlay lands, a pushed commit bumps its image,
 // a commit that removes task-web prunes exactly its objects.

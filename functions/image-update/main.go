@@ -1,0 +1,37 @@
+// Command image-update is the image-update function: an ECR push or delete
+// (from EventBridge, directly or through the SQS FIFO image queue), or the
+// drift function's re-evaluate request, makes it commit the tags the
+// ImagePolicies select now to the config branch. Outside Lambda it runs once
+// on an event file (see lambdarun).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/sluice-gitops/sluice/internal/envconfig"
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
+	"github.com/sluice-gitops/sluice/internal/images"
+	"github.com/sluice-gitops/sluice/internal/imageupdate"
+	"github.com/sluice-gitops/sluice/internal/lambdarun"
+	"github.com/sluice-gitops/sluice/internal/secrets"
+)
+
+const failedStart = "starting the image-update function"
+
+func main() {
+	lambdarun.SetupLogging()
+	ctx := context.Background()
+	cfg, err := imageupdate.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	lambdarun.ExitOnError(err, failedStart)
+	awsCfg, err := config.LoadDefaultConfig(ctx) // honours AWS_ENDPOINT_URL_ECR
+	lambdarun.ExitOnError(err, failedStart)
+	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
+	lambdarun.ExitOnError(err, failedStart)
+	u := imageupdate.New(cfg.Repo, repo, images.NewResolver(images.ECRClients(awsCfg)))
+	slog.InfoContext(ctx, "image-update ready", "config", cfg)
+	lambdarun.Start(imageupdate.NewHandler(u).Handle)
+}
