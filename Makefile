@@ -13,7 +13,7 @@ ENVTEST := tools/envtest/build.sh
 # The folder holding kube-apiserver and etcd, built on first use (minutes).
 ASSETS = $(shell $(ENVTEST) | tail -n 1)
 
-.PHONY: help build test envtest demo bench vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build test envtest demo bench vet clean build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
