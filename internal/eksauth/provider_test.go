@@ -110,8 +110,8 @@ func TestRESTConfigFromEnvironment(t *testing.T) {
 		if cfg.Host != "https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com" || string(cfg.CAData) != string(fakeCA) {
 			t.Errorf("call %d: Host = %q, CAData = %q; want the stand-in's endpoint and CA", i, cfg.Host, cfg.CAData)
 		}
-		if cfg.QPS != 50 || cfg.Burst != 300 || cfg.WrapTransport == nil || cfg.BearerToken != "" {
-			t.Errorf("call %d: QPS %v, Burst %d, WrapTransport set %v, BearerToken %q; want 50, 300, true, empty", i, cfg.QPS, cfg.Burst, cfg.WrapTransport != nil, cfg.BearerToken)
+		if cfg.WrapTransport == nil || cfg.BearerToken != "" {
+			t.Errorf("call %d: WrapTransport set %v, BearerToken %q; want true, empty", i, cfg.WrapTransport != nil, cfg.BearerToken)
 		}
 	}
 	if got := stand.Requests(); got != 1 {

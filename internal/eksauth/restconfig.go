@@ -16,13 +16,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Client-side rate limits for the configs returned here. client-go's default
-// 5 QPS would make applying 1,000 objects take minutes; these are Flux's.
-const (
-	QPS   = 50
-	Burst = 300
-)
-
 // ClusterConfig returns the rest.Config Sluice reaches its cluster with:
 // the EKS cluster clusterName through IAM when it is set (SLUICE_CLUSTER_NAME),
 // else whatever KUBECONFIG (or ~/.kube/config) names. opts apply to EKS only.
@@ -41,7 +34,7 @@ func ClusterConfig(ctx context.Context, clusterName string, opts ...Option) (*re
 
 // FromKubeconfig returns the rest.Config of the current context of the
 // kubeconfig that KUBECONFIG names (default ~/.kube/config), for clusters
-// other than EKS, with Sluice's rate limits.
+// other than EKS. Client rate limits are internal/kube's to set.
 func FromKubeconfig() (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
@@ -49,7 +42,6 @@ func FromKubeconfig() (*rest.Config, error) {
 		return nil, fmt.Errorf("no EKS cluster name (SLUICE_CLUSTER_NAME) and no usable kubeconfig (KUBECONFIG=%q): %w",
 			os.Getenv(clientcmd.RecommendedConfigPathEnvVar), err)
 	}
-	cfg.QPS, cfg.Burst = QPS, Burst
 	return cfg, nil
 }
 
@@ -70,8 +62,6 @@ func (p *Provider) RESTConfig(ctx context.Context) (*rest.Config, error) {
 		Host:            endpoint,
 		TLSClientConfig: rest.TLSClientConfig{CAData: caData},
 		WrapTransport:   p.wrapTransport,
-		QPS:             QPS,
-		Burst:           Burst,
 	}, nil
 }
 

@@ -18,11 +18,16 @@ const FieldManager = "sluice"
 // LabelPrefix prefixes Sluice's own labels and annotations.
 const LabelPrefix = "sluice.dev"
 
-// Default client rate limits, as Flux's controllers use: client-go's default
-// of 5 QPS would make 1,000 objects take minutes.
+// Client rate limits. client-go's default of 5 QPS would make 1,000 objects
+// take minutes, and even Flux's 50 QPS (burst 300) makes them take half a
+// minute, since each object costs a GET, a dry-run and an apply. Sluice is
+// the cluster's one writer per branch and keeps at most `concurrency`
+// requests in flight, so the client limit only guards against a runaway
+// loop; the API server's priority and fairness (and its 429s, which
+// client-go retries) protect the cluster.
 const (
-	DefaultQPS   = 50
-	DefaultBurst = 300
+	DefaultQPS   = 1000
+	DefaultBurst = 2000
 )
 
 // concurrency bounds the dry-runs and diffs in flight against the API server.
@@ -35,16 +40,12 @@ type Manager struct {
 	nowFunc func() time.Time
 }
 
-// New returns a Manager for the cluster cfg reaches. Rate limits left unset
-// in cfg are raised to DefaultQPS and DefaultBurst.
+// New returns a Manager for the cluster cfg reaches. Rate limits in cfg
+// below DefaultQPS and DefaultBurst are raised to them.
 func New(cfg *rest.Config) (*Manager, error) {
 	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 {
-		cfg.QPS = DefaultQPS
-	}
-	if cfg.Burst == 0 {
-		cfg.Burst = DefaultBurst
-	}
+	cfg.QPS = max(cfg.QPS, DefaultQPS)
+	cfg.Burst = max(cfg.Burst, DefaultBurst)
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building the Kubernetes HTTP client: %w", err)
