@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/discovery"
+
+	"github.com/sluice-gitops/sluice/internal/kube"
 )
 
 // row is one line of the table: Sluice's measurement against kubectl's on the
@@ -90,7 +92,7 @@ func mib(bytes int64) string {
 func (b *bench) notes() []string {
 	notes := []string{
 		"Medians (runs: Sluice / kubectl when they differ). Every first apply starts from an empty fresh namespace; \"unchanged\" applies the same again. Each measurement is checked (every object created, then unchanged, then in sync; the message queued; the commit pushed) or the bench fails.",
-		"reconcile: Sluice's reconcile use case in this process: shallow clone from a local Git smart-HTTP server, Flux objects, render, staged server-side apply, inventory. Its Kubernetes client is kept across runs, as a warm Lambda keeps it; run 0 is a warm-up. apply only: the same apply and inventory on objects rendered beforehand. Sluice's client has its production rate limits (50 QPS, burst 300).",
+		"reconcile: Sluice's reconcile use case in this process: shallow clone from a local Git smart-HTTP server, Flux objects, render, staged server-side apply, inventory. Its Kubernetes client is kept across runs, as a warm Lambda keeps it; run 0 is a warm-up. apply only: the same apply and inventory on objects rendered beforehand. Sluice's client has its production rate limits (" + fmt.Sprintf("%d QPS, burst %d", kube.DefaultQPS, kube.DefaultBurst) + ").",
 		"function binary: built as `make build` builds it, for this machine, and run by its local runner on one event: exec → exit, so process start and a new Kubernetes client are included (a cold Lambda start, less Lambda's own). Peak RSS is the process's resident high-water mark (VmHWM, read every 2 ms while it runs). The reconcile binary also sets a commit status on a GitHub stand-in; SQS and ECR are local stand-ins speaking their protocols.",
 		"kubectl: one process per run, the API server's version, its discovery cache warm; `-k` builds the kustomization itself, `-f` applies `kubectl kustomize`'s output. `kubectl diff` uses the apply's field manager.",
 	}
