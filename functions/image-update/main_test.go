@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,39 +13,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/bintest"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 )
 
 // binary is the image-update function built for the host by TestMain.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sluice-image-update-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "image-update")
-	build := exec.Command(goTool(), "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the image-update function:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// goTool is the go command: $GOROOT/bin/go when GOROOT is set (as go test
-// sets it for the toolchain that runs the tests), else go from PATH.
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
-}
+func TestMain(m *testing.M) { bintest.Main(m, "image-update", &binary) }
 
 const (
 	repoName = "task-tool-cluster-config.git"
