@@ -6,12 +6,16 @@ import (
 	"context"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/github"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
+	"github.com/sluice-gitops/sluice/internal/queue"
 	"github.com/sluice-gitops/sluice/internal/reconcile"
 	"github.com/sluice-gitops/sluice/internal/secrets"
 )
@@ -32,5 +36,11 @@ func main() {
 		statuses, err = github.NewStatusSetter(cfg.GitHubAPIURL, cfg.GitHubToken)
 		lambdarun.ExitOnError(err, "starting the reconcile function")
 	}
-	lambdarun.Start(reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses)).Handle)
+	h := reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses))
+	if cfg.ReconcileQueueURL != "" {
+		awsCfg, err := config.LoadDefaultConfig(ctx)
+		lambdarun.ExitOnError(err, "starting the reconcile function")
+		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)
+	}
+	lambdarun.Start(h.Handle)
 }

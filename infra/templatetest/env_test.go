@@ -156,11 +156,12 @@ func expectedEnv(t *testing.T, d *deployment, fn string) map[string]string {
 		return env
 	}
 	env["SLUICE_CLUSTER_NAME"] = d.param("ClusterName")
+	// Reconcile retries a failed message early on it; drift queues there.
+	env["SLUICE_RECONCILE_QUEUE_URL"] = d.must(t, "ReconcileQueue", "Ref")
 	if fn == "ReconcileFunction" {
 		return env
 	}
 	env["SLUICE_DRIFT_MODE"] = d.param("DriftMode")
-	env["SLUICE_RECONCILE_QUEUE_URL"] = d.must(t, "ReconcileQueue", "Ref")
 	env["SLUICE_IMAGE_QUEUE_URL"] = d.must(t, "ImageQueue", "Ref")
 	if topic := d.param("DriftTopicArn"); topic != "" {
 		env["SLUICE_SNS_TOPIC_ARN"] = topic

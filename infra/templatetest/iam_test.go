@@ -138,7 +138,9 @@ func TestLeastPrivilege(t *testing.T) {
 		want := map[string][]grant{
 			"WebhookFunction": join(logs("WebhookFunction"),
 				[]grant{{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"secretsmanager:GetSecretValue", d.must(t, "WebhookSecret", "Ref")}}),
-			"ReconcileFunction": join(logs("ReconcileFunction"), poll("ReconcileQueue"), []grant{cluster, gitSecret}),
+			// Reconcile makes a failed message visible again early (reconcile.RetryDelay).
+			"ReconcileFunction": join(logs("ReconcileFunction"), poll("ReconcileQueue"), []grant{cluster, gitSecret,
+				{"sqs:ChangeMessageVisibility", d.must(t, "ReconcileQueue", "Arn")}}),
 			"ImageUpdateFunction": join(logs("ImageUpdateFunction"), poll("ImageQueue"),
 				// registry.Lister calls ListImages only.
 				[]grant{{"ecr:ListImages", ecr}, gitSecret}),

@@ -341,6 +341,12 @@ func (s *SQSServer) dispatch(ctx context.Context, op, sender string, r *http.Req
 			return nil, err
 		}
 		return struct{}{}, s.delete(in)
+	case "ChangeMessageVisibility":
+		var in sqsVisibilityInput
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		return struct{}{}, s.changeVisibility(in)
 	case "GetQueueUrl":
 		var in struct{ QueueName string }
 		if err := decode(&in); err != nil {
@@ -645,6 +651,40 @@ func (s *SQSServer) delete(in sqsDeleteInput) *sqsError {
 	}
 	delete(s.handles, in.ReceiptHandle)
 	q.messages = slices.DeleteFunc(q.messages, func(x *sqsStored) bool { return x == m })
+	return nil
+}
+
+type sqsVisibilityInput struct {
+	QueueURL          string `json:"QueueUrl"`
+	ReceiptHandle     string
+	VisibilityTimeout *int
+}
+
+// changeVisibility makes a received message visible again after the given
+// seconds from now (0: at once), as a consumer does to retry sooner.
+func (s *SQSServer) changeVisibility(in sqsVisibilityInput) *sqsError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.queueLocked(in.QueueURL)
+	if err != nil {
+		return err
+	}
+	switch {
+	case in.ReceiptHandle == "":
+		return sqsMissing("ReceiptHandle")
+	case in.VisibilityTimeout == nil:
+		return sqsMissing("VisibilityTimeout")
+	case *in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200:
+		return sqsInvalid("VisibilityTimeout %d is not between 0 and 43200", *in.VisibilityTimeout)
+	}
+	m := s.handles[in.ReceiptHandle]
+	if m == nil || m.Queue != q.def.Name {
+		return &sqsError{http.StatusBadRequest, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle is invalid."}
+	}
+	if !m.inFlight {
+		return &sqsError{http.StatusBadRequest, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "The message referred to isn't in flight."}
+	}
+	m.visibleAt = s.now().Add(time.Duration(*in.VisibilityTimeout) * time.Second)
 	return nil
 }
 

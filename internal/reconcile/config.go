@@ -18,6 +18,8 @@ type Config struct {
 	// GitHubAPIURL and GitHubToken set commit statuses; no token, no statuses.
 	GitHubAPIURL string
 	GitHubToken  string
+	// ReconcileQueueURL, when set, lets a failed message be retried early.
+	ReconcileQueueURL string
 }
 
 // LoadConfig reads the configuration from env, reporting every problem at once.
@@ -28,8 +30,9 @@ func LoadConfig(ctx context.Context, env *envconfig.Env) (Config, error) {
 			Branch:     env.Optional("SLUICE_GIT_BRANCH", "main"),
 			ConfigPath: env.Required("SLUICE_CONFIG_PATH"),
 		},
-		ClusterName:  env.Optional("SLUICE_CLUSTER_NAME", ""),
-		GitHubAPIURL: env.URL("SLUICE_GITHUB_API_URL", false),
+		ClusterName:       env.Optional("SLUICE_CLUSTER_NAME", ""),
+		GitHubAPIURL:      env.URL("SLUICE_GITHUB_API_URL", false),
+		ReconcileQueueURL: env.URL("SLUICE_RECONCILE_QUEUE_URL", false),
 	}
 	if c.Repo.URL != "" {
 		if _, err := repoid.Parse(c.Repo.URL); err != nil {

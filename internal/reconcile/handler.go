@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -18,9 +20,32 @@ type InvalidEventError struct{ Err error }
 func (e *InvalidEventError) Error() string { return "not an SQS event: " + e.Err.Error() }
 func (e *InvalidEventError) Unwrap() error { return e.Err }
 
+// Retryer makes a failed message visible again sooner than the queue's
+// visibility timeout, which is sized for the longest reconcile.
+type Retryer interface {
+	RetryIn(ctx context.Context, receiptHandle string, d time.Duration) error
+}
+
+var _ Retryer = (*queue.Sender)(nil)
+
 // Handler is the reconcile function's Lambda handler.
 type Handler struct {
 	r *Reconciler
+	// Retry, when set, brings a failed message back after RetryDelay instead
+	// of the visibility timeout: a fix pushed meanwhile is applied in seconds,
+	// not half an hour later, and the dead-letter queue still takes a message
+	// that keeps failing.
+	Retry Retryer
+}
+
+// RetryDelay is how long a message that failed its n-th receive stays
+// hidden: 10 s, doubling, at most 5 minutes.
+func RetryDelay(n int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < n && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
 }
 
 // NewHandler returns the handler of r.
@@ -54,7 +79,22 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEv
 		if err != nil {
 			log.ErrorContext(ctx, "reconcile failed; the queue will retry the message", "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			h.retrySoon(ctx, rec)
 		}
 	}
 	return resp, nil
+}
+
+func (h *Handler) retrySoon(ctx context.Context, rec events.SQSMessage) {
+	if h.Retry == nil || rec.ReceiptHandle == "" {
+		return
+	}
+	n, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+	d := RetryDelay(n)
+	if err := h.Retry.RetryIn(ctx, rec.ReceiptHandle, d); err != nil {
+		// The visibility timeout still brings the message back.
+		slog.WarnContext(ctx, "asking for an early retry", "messageId", rec.MessageId, "error", err)
+		return
+	}
+	slog.InfoContext(ctx, "retry scheduled", "messageId", rec.MessageId, "in", d.String(), "receiveCount", n)
 }
