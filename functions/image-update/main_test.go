@@ -56,35 +56,15 @@ func serve(t *testing.T) (*gittest.Server, *awstest.ECRServer, string) {
 // env is a clean environment for the binary: nothing inherited from the
 // machine's AWS setup, static credentials, ECR at the stand-in.
 func env(t *testing.T, gitURL, ecrURL string, overrides map[string]string) []string {
-	home := t.TempDir()
-	vars := map[string]string{
-		"PATH":                        os.Getenv("PATH"),
-		"HOME":                        home,
-		"TMPDIR":                      t.TempDir(),
-		"AWS_REGION":                  "ap-northeast-1",
-		"AWS_ACCESS_KEY_ID":           "AKIDIMAGEUPDATEBINARY",
-		"AWS_SECRET_ACCESS_KEY":       "secret",
-		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_ENDPOINT_URL_ECR":        ecrURL,
-		"SLUICE_GIT_URL":              gitURL,
-		"SLUICE_GIT_TOKEN":            token,
-		"SLUICE_CONFIG_PATH":          "clusters/prod",
-		"AWS_LAMBDA_LOG_FORMAT":       "JSON",
-	}
-	for k, v := range overrides {
-		if v == "" {
-			delete(vars, k)
-		} else {
-			vars[k] = v
-		}
-	}
-	var out []string
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
+	return bintest.Env(t, map[string]string{
+		"TMPDIR":               t.TempDir(),
+		"AWS_REGION":           "ap-northeast-1",
+		"AWS_ACCESS_KEY_ID":    "AKIDIMAGEUPDATEBINARY",
+		"AWS_ENDPOINT_URL_ECR": ecrURL,
+		"SLUICE_GIT_URL":       gitURL,
+		"SLUICE_GIT_TOKEN":     token,
+		"SLUICE_CONFIG_PATH":   "clusters/prod",
+	}, overrides)
 }
 
 func TestBinary(t *testing.T) {

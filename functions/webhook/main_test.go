@@ -31,34 +31,14 @@ const queueName = "sluice-reconcile.fifo"
 // URL has the real SQS form, as in Lambda; AWS_ENDPOINT_URL_SQS sends the
 // calls to the stand-in.
 func env(t *testing.T, srv *awstest.SQSServer, overrides map[string]string) []string {
-	home := t.TempDir()
-	vars := map[string]string{
-		"PATH":                        os.Getenv("PATH"),
-		"HOME":                        home,
-		"AWS_REGION":                  awstest.SQSRegion,
-		"AWS_ACCESS_KEY_ID":           "AKIDWEBHOOKBINARY",
-		"AWS_SECRET_ACCESS_KEY":       "secret",
-		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_ENDPOINT_URL_SQS":        srv.URL(),
-		"SLUICE_GIT_URL":              "git@github.com:mamezou-tech/task-tool-cluster-config.git",
-		"SLUICE_WEBHOOK_SECRET":       testSecret,
-		"SLUICE_RECONCILE_QUEUE_URL":  "https://sqs.us-east-1.amazonaws.com/" + awstest.SQSAccountID + "/" + queueName,
-		"AWS_LAMBDA_LOG_FORMAT":       "JSON",
-	}
-	for k, v := range overrides {
-		if v == "" {
-			delete(vars, k)
-		} else {
-			vars[k] = v
-		}
-	}
-	var out []string
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
+	return bintest.Env(t, map[string]string{
+		"AWS_REGION":                 awstest.SQSRegion,
+		"AWS_ACCESS_KEY_ID":          "AKIDWEBHOOKBINARY",
+		"AWS_ENDPOINT_URL_SQS":       srv.URL(),
+		"SLUICE_GIT_URL":             "git@github.com:mamezou-tech/task-tool-cluster-config.git",
+		"SLUICE_WEBHOOK_SECRET":      testSecret,
+		"SLUICE_RECONCILE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/" + awstest.SQSAccountID + "/" + queueName,
+	}, overrides)
 }
 
 func TestBinary(t *testing.T) {

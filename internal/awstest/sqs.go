@@ -174,15 +174,7 @@ func (s *SQSServer) QueueURL(name string) string {
 func (s *SQSServer) Messages(name string) []SQSMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := s.queues[name]
-	if q == nil {
-		return nil
-	}
-	msgs := make([]SQSMessage, 0, len(q.messages))
-	for _, m := range q.messages {
-		msgs = append(msgs, m.SQSMessage)
-	}
-	return msgs
+	return s.messagesLocked(name, false)
 }
 
 // Take removes and returns the messages of the queue name, as Lambda's
@@ -191,6 +183,12 @@ func (s *SQSServer) Messages(name string) []SQSMessage {
 func (s *SQSServer) Take(name string) []SQSMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.messagesLocked(name, true)
+}
+
+// messagesLocked copies the messages of the queue name, removing them too
+// when take is set.
+func (s *SQSServer) messagesLocked(name string, take bool) []SQSMessage {
 	q := s.queues[name]
 	if q == nil {
 		return nil
@@ -198,9 +196,13 @@ func (s *SQSServer) Take(name string) []SQSMessage {
 	msgs := make([]SQSMessage, 0, len(q.messages))
 	for _, m := range q.messages {
 		msgs = append(msgs, m.SQSMessage)
-		delete(s.handles, m.ReceiptHandle)
+		if take {
+			delete(s.handles, m.ReceiptHandle)
+		}
 	}
-	q.messages = nil
+	if take {
+		q.messages = nil
+	}
 	return msgs
 }
 
@@ -638,20 +640,29 @@ type sqsDeleteInput struct {
 func (s *SQSServer) delete(in sqsDeleteInput) *sqsError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.queueLocked(in.QueueURL)
+	q, m, err := s.receivedLocked(in.QueueURL, in.ReceiptHandle)
 	if err != nil {
 		return err
-	}
-	if in.ReceiptHandle == "" {
-		return sqsMissing("ReceiptHandle")
-	}
-	m := s.handles[in.ReceiptHandle]
-	if m == nil || m.Queue != q.def.Name {
-		return &sqsError{http.StatusBadRequest, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle is invalid."}
 	}
 	delete(s.handles, in.ReceiptHandle)
 	q.messages = slices.DeleteFunc(q.messages, func(x *sqsStored) bool { return x == m })
 	return nil
+}
+
+// receivedLocked finds the queue and the message a receipt handle names.
+func (s *SQSServer) receivedLocked(queueURL, receiptHandle string) (*sqsQueueState, *sqsStored, *sqsError) {
+	q, err := s.queueLocked(queueURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if receiptHandle == "" {
+		return nil, nil, sqsMissing("ReceiptHandle")
+	}
+	m := s.handles[receiptHandle]
+	if m == nil || m.Queue != q.def.Name {
+		return nil, nil, &sqsError{http.StatusBadRequest, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle is invalid."}
+	}
+	return q, m, nil
 }
 
 type sqsVisibilityInput struct {
@@ -665,21 +676,14 @@ type sqsVisibilityInput struct {
 func (s *SQSServer) changeVisibility(in sqsVisibilityInput) *sqsError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.queueLocked(in.QueueURL)
-	if err != nil {
-		return err
-	}
+	_, m, err := s.receivedLocked(in.QueueURL, in.ReceiptHandle)
 	switch {
-	case in.ReceiptHandle == "":
-		return sqsMissing("ReceiptHandle")
+	case err != nil:
+		return err
 	case in.VisibilityTimeout == nil:
 		return sqsMissing("VisibilityTimeout")
 	case *in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200:
 		return sqsInvalid("VisibilityTimeout %d is not between 0 and 43200", *in.VisibilityTimeout)
-	}
-	m := s.handles[in.ReceiptHandle]
-	if m == nil || m.Queue != q.def.Name {
-		return &sqsError{http.StatusBadRequest, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle is invalid."}
 	}
 	if !m.inFlight {
 		return &sqsError{http.StatusBadRequest, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "The message referred to isn't in flight."}

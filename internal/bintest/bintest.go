@@ -76,3 +76,55 @@ func Forbidden(pkgs, prefixes []string) []string {
 	}
 	return bad
 }
+
+// Env is a clean environment for a function binary: PATH, a fresh HOME,
+// nothing read from the machine's AWS setup (no config or credentials files,
+// no instance metadata), a static secret key and JSON logs; then vars (the
+// function's settings, AWS_REGION and AWS_ACCESS_KEY_ID among them); then
+// overrides, where an empty value removes the variable.
+func Env(t testing.TB, vars, overrides map[string]string) []string {
+	home := t.TempDir()
+	all := map[string]string{
+		"PATH":                        os.Getenv("PATH"),
+		"HOME":                        home,
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_LAMBDA_LOG_FORMAT":       "JSON",
+	}
+	for _, m := range []map[string]string{vars, overrides} {
+		for k, v := range m {
+			if v == "" {
+				delete(all, k)
+			} else {
+				all[k] = v
+			}
+		}
+	}
+	out := make([]string, 0, len(all))
+	for k, v := range all {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// Run runs binary with env and args and returns its exit code and standard
+// error; a binary that cannot be started fails the test.
+func Run(t testing.TB, binary string, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stderr.String()
+	}
+	t.Fatalf("running %s: %v", binary, err)
+	return 0, ""
+}
