@@ -32,7 +32,7 @@ func main() {
 	lambdarun.ExitOnError(err, failedStart)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	lambdarun.ExitOnError(err, failedStart)
-	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName)
+	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName, eksauth.WithAWSConfig(awsCfg))
 	lambdarun.ExitOnError(err, failedStart)
 	cluster, err := kube.New(restCfg)
 	lambdarun.ExitOnError(err, failedStart)

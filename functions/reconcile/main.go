@@ -25,7 +25,9 @@ func main() {
 	ctx := context.Background()
 	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
-	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName, eksauth.WithAWSConfig(awsCfg))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	cluster, err := kube.New(restCfg)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
@@ -38,8 +40,6 @@ func main() {
 	}
 	h := reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses))
 	if cfg.ReconcileQueueURL != "" {
-		awsCfg, err := config.LoadDefaultConfig(ctx)
-		lambdarun.ExitOnError(err, "starting the reconcile function")
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)
 	}
 	lambdarun.Start(h.Handle)
