@@ -1,6 +1,8 @@
 package images
 
 import (
+	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -23,20 +25,19 @@ const (
 )
 
 // ecrStandIn starts the ECR stand-in and returns Clients that make real SDK
-// clients for it, counting the clients made by region.
-func ecrStandIn(t testing.TB) (*awstest.ECRServer, Clients, func() map[string]int) {
+// clients for it, and what those clients did.
+func ecrStandIn(t testing.TB) (*awstest.ECRServer, Clients, *clientCounts) {
 	t.Helper()
 	srv := awstest.NewECRServer()
 	t.Cleanup(srv.Close)
-	var mu sync.Mutex
-	made := map[string]int{}
+	counts := &clientCounts{made: map[string]int{}}
 	clients := func(region string) registry.API {
-		mu.Lock()
-		made[region]++
-		mu.Unlock()
+		counts.mu.Lock()
+		counts.made[region]++
+		counts.mu.Unlock()
 		// Standard retries without backoff: on loopback the SDK sometimes
 		// loses a connection reading a large page, which it retries.
-		return ecr.New(ecr.Options{
+		c := ecr.New(ecr.Options{
 			Region:       region,
 			BaseEndpoint: aws.String(srv.URL()),
 			Credentials:  credentials.NewStaticCredentialsProvider("AKIDIMAGESTEST", "secret", ""),
@@ -44,17 +45,47 @@ func ecrStandIn(t testing.TB) (*awstest.ECRServer, Clients, func() map[string]in
 				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 			}),
 		})
-	}
-	counts := func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		out := map[string]int{}
-		for k, v := range made {
-			out[k] = v
-		}
-		return out
+		return countingECR{API: c, counts: counts}
 	}
 	return srv, clients, counts
+}
+
+// clientCounts records the clients made by region and the ListImages calls
+// that returned a page. Counted at the client, a call the SDK retried is one
+// call; the stand-in would count each attempt.
+type clientCounts struct {
+	mu        sync.Mutex
+	made      map[string]int
+	listCalls int
+}
+
+// Made returns the clients made by region.
+func (c *clientCounts) Made() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.made)
+}
+
+// ListImages returns how many ListImages calls returned a page.
+func (c *clientCounts) ListImages() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.listCalls
+}
+
+type countingECR struct {
+	registry.API
+	counts *clientCounts
+}
+
+func (c countingECR) ListImages(ctx context.Context, in *ecr.ListImagesInput, optFns ...func(*ecr.Options)) (*ecr.ListImagesOutput, error) {
+	out, err := c.API.ListImages(ctx, in, optFns...)
+	if err == nil {
+		c.counts.mu.Lock()
+		c.counts.listCalls++
+		c.counts.mu.Unlock()
+	}
+	return out, err
 }
 
 func ref(name string) fluxconfig.Ref { return fluxconfig.Ref{Namespace: "flux-system", Name: name} }

@@ -144,7 +144,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, clients, _ := ecrStandIn(t)
+			srv, clients, counts := ecrStandIn(t)
 			for repo, tags := range tt.tags {
 				for _, tag := range tags {
 					srv.PushTag(account, repo, tag)
@@ -171,8 +171,8 @@ func TestResolve(t *testing.T) {
 					t.Errorf("%s: image %+v is not host/repository:tag", name, img)
 				}
 			}
-			if len(tt.tags) == 1 && len(tt.repos) == 1 && srv.Requests("ListImages") > pages(len(tt.tags[taskService])) {
-				t.Errorf("%d ListImages calls: the repository was listed more than once", srv.Requests("ListImages"))
+			if len(tt.tags) == 1 && len(tt.repos) == 1 && counts.ListImages() > pages(len(tt.tags[taskService])) {
+				t.Errorf("%d ListImages calls: the repository was listed more than once", counts.ListImages())
 			}
 		})
 	}
@@ -201,7 +201,7 @@ func TestResolveFullImage(t *testing.T) {
 // TestResolveClientPerRegion checks that ECR is called in each registry's
 // own region, with one client per region kept across calls.
 func TestResolveClientPerRegion(t *testing.T) {
-	srv, clients, made := ecrStandIn(t)
+	srv, clients, counts := ecrStandIn(t)
 	other := "444455556666"
 	srv.PushTag(account, taskService, "1.0.0")
 	srv.PushTag(other, taskService, "2.0.0")
@@ -226,10 +226,10 @@ func TestResolveClientPerRegion(t *testing.T) {
 			t.Fatalf("tags (-want +got):\n%s", diff)
 		}
 	}
-	if diff := cmp.Diff(map[string]int{"ap-northeast-1": 1, "us-east-1": 1}, made()); diff != "" {
+	if diff := cmp.Diff(map[string]int{"ap-northeast-1": 1, "us-east-1": 1}, counts.Made()); diff != "" {
 		t.Errorf("clients made by region (-want +got):\n%s", diff)
 	}
-	if n := srv.Requests("ListImages"); n != 6 {
+	if n := counts.ListImages(); n != 6 {
 		t.Errorf("%d ListImages calls, want 6: the registry is read on every call, never cached", n)
 	}
 }
