@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
+	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
@@ -107,7 +107,7 @@ type configRepo struct {
 	ns    string
 	repo  desired.Repository
 	git   *gitrepo.Repo
-	owner types.NamespacedName
+	owner kube.Owner
 }
 
 // seedRepo creates a fresh namespace and a config repository that applies in
@@ -135,7 +135,7 @@ func (b *bench) newRepo(in input, ns string) (*configRepo, error) {
 	}
 	return &configRepo{url: url, ns: ns, git: git,
 		repo:  desired.Repository{URL: url, Branch: branch, ConfigPath: in.configPath},
-		owner: types.NamespacedName{Namespace: "flux-system", Name: ns}}, nil
+		owner: desired.Repository{URL: url, Branch: branch, ConfigPath: in.configPath}.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: ns})}, nil
 }
 
 // rendered is an input rendered for one namespace, both ways: Sluice's
@@ -143,7 +143,7 @@ func (b *bench) newRepo(in input, ns string) (*configRepo, error) {
 // and kubectl's kustomization and built YAML.
 type rendered struct {
 	ns        string
-	owner     types.NamespacedName
+	owner     kube.Owner
 	objects   []*unstructured.Unstructured
 	kustomize string // folder for kubectl -k
 	yaml      string // file for kubectl -f
@@ -157,7 +157,8 @@ func (b *bench) renderFor(ctx context.Context, in input, what string) (*rendered
 	if err != nil {
 		return nil, err
 	}
-	r := &rendered{ns: ns, owner: types.NamespacedName{Namespace: "flux-system", Name: ns}}
+	// The apply-only rows have no config repository: a bench installation.
+	r := &rendered{ns: ns, owner: kube.Owner{Installation: "bench", Namespace: "flux-system", Name: ns}}
 	if r.objects, err = render.Build(in.root, render.Options{Path: in.path, TargetNamespace: ns}); err != nil {
 		return nil, err
 	}

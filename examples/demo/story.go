@@ -14,11 +14,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	appsv1apply "k8s.io/client-go/applyconfigurations/apps/v1"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/drift"
+	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
 )
@@ -147,7 +148,8 @@ func (st *story) initialPush(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	inv, err := m.Inventory(ctx, types.NamespacedName{Namespace: "flux-system", Name: "task-tool"})
+	repo := desired.Repository{URL: st.gitURL, Branch: branch, ConfigPath: "clusters/prod"}
+	inv, err := m.Inventory(ctx, repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"}))
 	if err != nil || inv == nil {
 		return "", fmt.Errorf("no inventory after the reconcile: %v", err)
 	}

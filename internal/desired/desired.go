@@ -6,13 +6,14 @@ package desired
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"path"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
@@ -46,6 +47,23 @@ func (r Repository) ID() string {
 
 // Source is the inventory source of the repository's branch.
 func (r Repository) Source() string { return r.ID() + "@" + r.Branch }
+
+// Path is the config folder, cleaned, as inventories record it.
+func (r Repository) Path() string { return path.Clean("./" + r.ConfigPath) }
+
+// Installation is the id of this repository + branch + config path: the
+// inventories, ApplySets and member labels of one installation carry it, so
+// installations sharing a cluster never touch each other's objects. Ten
+// bytes of SHA-256, hex: a valid label value and ConfigMap name part.
+func (r Repository) Installation() string {
+	sum := sha256.Sum256([]byte(r.Source() + ":" + r.Path()))
+	return hex.EncodeToString(sum[:10])
+}
+
+// Owner is the inventory owner of the Kustomization ref in this installation.
+func (r Repository) Owner(ref fluxconfig.Ref) kube.Owner {
+	return kube.Owner{Installation: r.Installation(), Namespace: ref.Namespace, Name: ref.Name}
+}
 
 // Snapshot is the branch head checked out, with its Flux objects.
 type Snapshot struct {
@@ -117,7 +135,7 @@ func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructu
 		}
 		renders.put(s.Revision, opts, objs)
 	}
-	kube.SetOwner(objs, Owner(k))
+	kube.SetOwner(objs, s.Repository.Owner(k.Ref))
 	return objs, nil
 }
 
@@ -135,11 +153,6 @@ func (s *Snapshot) checkSource(k fluxconfig.Kustomization) error {
 		return nil
 	}
 	return fmt.Errorf("Kustomization %s: its source GitRepository %s is not defined in %s", k.Ref, k.SourceRef.Ref, s.Repository.ConfigPath)
-}
-
-// Owner is the inventory owner of k.
-func Owner(k fluxconfig.Kustomization) types.NamespacedName {
-	return types.NamespacedName{Namespace: k.Namespace, Name: k.Name}
 }
 
 // RenderOptions converts k's build options.

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
@@ -30,8 +29,9 @@ const ModeAnnotation = "sluice.dev/drift-mode"
 // Cluster is what a drift check needs of the cluster.
 type Cluster interface {
 	Diff(ctx context.Context, objs []*unstructured.Unstructured, ignore []kube.IgnoreRule) ([]kube.ObjectDiff, error)
-	Inventory(ctx context.Context, owner types.NamespacedName) (*kube.Inventory, error)
-	Exists(ctx context.Context, e kube.Entry) (bool, error)
+	Inventory(ctx context.Context, owner kube.Owner) (*kube.Inventory, error)
+	LegacyInventory(ctx context.Context, owner kube.Owner, source string) (*kube.Inventory, error)
+	Owned(ctx context.Context, owner kube.Owner, e kube.Entry) (bool, error)
 }
 
 var _ Cluster = (*kube.Manager)(nil)
@@ -154,7 +154,13 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 	if err != nil {
 		return fail(err)
 	}
-	inv, err := c.cluster.Inventory(ctx, desired.Owner(k))
+	owner := snap.Repository.Owner(k.Ref)
+	inv, err := c.cluster.Inventory(ctx, owner)
+	if err == nil && inv == nil {
+		// Until the next reconcile takes it over, the inventory written
+		// before installations had ids is this Kustomization's.
+		inv, err = c.cluster.LegacyInventory(ctx, owner, snap.Repository.Source())
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -169,11 +175,11 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 	kr.Objects = append(kr.Objects, diffs...)
 	if inv != nil {
 		for _, e := range kube.Stale(inv.Entries, objs) {
-			exists, err := c.cluster.Exists(ctx, e)
+			owned, err := c.cluster.Owned(ctx, ownerOf(inv, owner), e)
 			if err != nil {
 				return fail(err)
 			}
-			if exists {
+			if owned {
 				o, _ := e.Object()
 				kr.Objects = append(kr.Objects, kube.ObjectDiff{ID: kube.ObjectID(o), Status: kube.Extra})
 			}
@@ -189,6 +195,15 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 		slog.WarnContext(ctx, "Git moved and no reconcile followed", "kustomization", kr.Name, "applied", kr.Revision, "head", kr.Head)
 	}
 	return kr
+}
+
+// ownerOf is the owner whose ApplySet inv's members carry: a legacy
+// inventory's members carry the set of its legacy name.
+func ownerOf(inv *kube.Inventory, owner kube.Owner) kube.Owner {
+	if inv.Legacy {
+		return inv.Owner
+	}
+	return owner
 }
 
 func (c *Checker) modeOf(k fluxconfig.Kustomization) Mode {

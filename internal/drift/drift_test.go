@@ -17,11 +17,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
 	"github.com/sluice-gitops/sluice/internal/desired"
+	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
@@ -290,7 +290,7 @@ func TestMissedPushIsBehindAndQueued(t *testing.T) {
 // appliedRevision is the revision the inventory records.
 func appliedRevision(f *fixture) string {
 	f.t.Helper()
-	inv, err := f.cluster.Inventory(context.Background(), types.NamespacedName{Namespace: "flux-system", Name: f.ns})
+	inv, err := f.cluster.Inventory(context.Background(), f.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: f.ns}))
 	if err != nil || inv == nil {
 		f.t.Fatal(inv, err)
 	}

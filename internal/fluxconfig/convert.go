@@ -111,6 +111,13 @@ func convertKustomization(ref Ref, spec json.RawMessage) (Kustomization, error) 
 	if raw.Prune != nil {
 		k.Prune = *raw.Prune
 	}
+	switch raw.DeletionPolicy {
+	case "", DeletionPolicyMirrorPrune, DeletionPolicyDelete, DeletionPolicyWaitForTermination, DeletionPolicyOrphan:
+		k.DeletionPolicy = orDefault(raw.DeletionPolicy, DeletionPolicyMirrorPrune)
+	default:
+		errs = append(errs, fmt.Errorf("spec.deletionPolicy %q is not one of %s, %s, %s, %s", raw.DeletionPolicy,
+			DeletionPolicyMirrorPrune, DeletionPolicyDelete, DeletionPolicyWaitForTermination, DeletionPolicyOrphan))
+	}
 	if raw.Timeout != "" {
 		d, err := time.ParseDuration(raw.Timeout)
 		if err != nil || d <= 0 {

@@ -43,7 +43,7 @@ var specFields = map[string]map[string]fieldRule{
 		"serviceAccountName": {unsupported, "Sluice applies with its own IAM identity (EKS access entry); impersonation is not supported yet"},
 		"kubeConfig":         {unsupported, "Sluice applies to the cluster it is configured for; remote clusters are not supported yet"},
 		"decryption":         notYet, "validation": {obsolete, "Sluice always dry-runs on the server before applying"},
-		"deletionPolicy": notYet, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
+		"deletionPolicy": usedField, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
 	},
 	"ImageRepository": {
 		"image": usedField, "exclusionList": usedField, "secretRef": usedField, "suspend": usedField,

@@ -93,10 +93,25 @@ type Kustomization struct {
 	Force           bool
 	Suspend         bool
 	Ignore          []IgnoreRule
+	// DeletionPolicy says what happens to the objects when the Kustomization
+	// leaves Git: one of the DeletionPolicy constants (MirrorPrune when unset).
+	DeletionPolicy string
 	// Annotations are the Kustomization's own metadata.annotations (Sluice
 	// reads its per-Kustomization settings from them).
 	Annotations map[string]string
 }
+
+// Deletion policies of a Kustomization, as Flux names them.
+const (
+	// DeletionPolicyMirrorPrune deletes the objects when spec.prune is true.
+	DeletionPolicyMirrorPrune = "MirrorPrune"
+	// DeletionPolicyDelete deletes them whatever spec.prune says.
+	DeletionPolicyDelete = "Delete"
+	// DeletionPolicyWaitForTermination deletes them and waits until they are gone.
+	DeletionPolicyWaitForTermination = "WaitForTermination"
+	// DeletionPolicyOrphan leaves them in the cluster.
+	DeletionPolicyOrphan = "Orphan"
+)
 
 // Image is a kustomize image override.
 type Image struct {

@@ -8,46 +8,73 @@ import (
 
 // Levels orders Kustomizations by dependsOn: every Kustomization of a level
 // depends only on those of earlier levels, so a level's members can be
-// applied concurrently. A dependency on a Kustomization not in ks, or a
-// cycle, is an error naming them.
-func Levels(ks []Kustomization) ([][]Kustomization, error) {
-	byRef := make(map[Ref]Kustomization, len(ks))
+// applied concurrently. A Kustomization that cannot be ordered (it depends on
+// one that is not defined, is part of a cycle, or depends on such a one) is
+// left out of the levels and returned in blocked with the reason: it alone
+// waits, and every other Kustomization goes on, as in Flux.
+func Levels(ks []Kustomization) (levels [][]Kustomization, blocked map[Ref]string) {
+	defined := make(map[Ref]bool, len(ks))
 	for _, k := range ks {
-		byRef[k.Ref] = k
+		defined[k.Ref] = true
 	}
+	blocked = map[Ref]string{}
 	for _, k := range ks {
 		for _, d := range k.DependsOn {
-			if _, ok := byRef[d]; !ok {
-				return nil, fmt.Errorf("Kustomization %s depends on %s, which is not defined", k.Ref, d)
+			if !defined[d] {
+				blocked[k.Ref] = fmt.Sprintf("dependency %s is not defined", d)
+				break
 			}
 		}
 	}
-	done := map[Ref]bool{}
-	var levels [][]Kustomization
-	for len(done) < len(ks) {
+	placed := map[Ref]bool{}
+	for {
 		var level []Kustomization
+		progress := false
 		for _, k := range ks {
-			if done[k.Ref] {
+			if placed[k.Ref] || blocked[k.Ref] != "" {
 				continue
 			}
 			ready := true
 			for _, d := range k.DependsOn {
-				ready = ready && done[d]
+				if blocked[d] != "" {
+					blocked[k.Ref] = fmt.Sprintf("dependency %s is blocked (%s)", d, blocked[d])
+					progress = true
+					ready = false
+					break
+				}
+				ready = ready && placed[d]
 			}
 			if ready {
 				level = append(level, k)
 			}
 		}
-		if len(level) == 0 {
-			return nil, fmt.Errorf("Kustomizations depend on each other in a cycle: %s", strings.Join(cycle(ks, done), " → "))
+		if len(level) == 0 && !progress {
+			break
 		}
 		sort.Slice(level, func(i, j int) bool { return level[i].Ref.String() < level[j].Ref.String() })
 		for _, k := range level {
-			done[k.Ref] = true
+			placed[k.Ref] = true
 		}
-		levels = append(levels, level)
+		if len(level) > 0 {
+			levels = append(levels, level)
+		}
 	}
-	return levels, nil
+	done := map[Ref]bool{}
+	for r := range placed {
+		done[r] = true
+	}
+	for r := range blocked {
+		done[r] = true
+	}
+	if len(done) < len(ks) {
+		reason := "dependencies form a cycle: " + strings.Join(cycle(ks, done), " → ")
+		for _, k := range ks {
+			if !done[k.Ref] {
+				blocked[k.Ref] = reason
+			}
+		}
+	}
+	return levels, blocked
 }
 
 // cycle finds one dependency cycle among the Kustomizations not yet done.

@@ -55,6 +55,8 @@ type rawKustomization struct {
 	Force        bool         `json:"force"`
 	Suspend      bool         `json:"suspend"`
 	Ignore       []IgnoreRule `json:"ignore"`
+	// DeletionPolicy is v1 only; older versions had MirrorPrune's behaviour.
+	DeletionPolicy string `json:"deletionPolicy"`
 }
 
 type rawJSON6902 struct {

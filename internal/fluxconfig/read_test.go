@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func fixture(t *testing.T) *Config {
@@ -31,7 +32,7 @@ func TestReadFixture(t *testing.T) {
 		}},
 		Kustomizations: []Kustomization{{
 			Ref: ref, Source: src("task-tool-kustomization.yaml"),
-			SourceRef: CrossRef{Kind: "GitRepository", Ref: ref}, Path: "./app/overlays/prod", Prune: true, TargetNamespace: "prod",
+			SourceRef: CrossRef{Kind: "GitRepository", Ref: ref}, Path: "./app/overlays/prod", Prune: true, TargetNamespace: "prod", DeletionPolicy: DeletionPolicyMirrorPrune,
 		}},
 		ImageRepositories: []ImageRepository{{
 			Ref: Ref{Namespace: "flux-system", Name: "task-service"}, Source: src("task-service-registry.yaml"),
@@ -94,6 +95,8 @@ func TestReadErrors(t *testing.T) {
 			wantErr: []string{"c/b.yaml", "also defined in c/a.yaml"}},
 		{name: "ignore path not a pointer", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, ignore: [{paths: [spec.replicas]}]}\n"},
 			wantErr: []string{"spec.ignore[0].paths[0]", "JSON pointer"}},
+		{name: "unknown deletion policy", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, deletionPolicy: Keep}\n"},
+			wantErr: []string{"c/ks.yaml", `spec.deletionPolicy "Keep" is not one of MirrorPrune, Delete, WaitForTermination, Orphan`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,31 +191,40 @@ func TestLevels(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name    string
-		ks      []Kustomization
-		want    [][]string
-		wantErr string
+		name        string
+		ks          []Kustomization
+		want        [][]string
+		wantBlocked map[string]string
 	}{
 		{name: "independent", ks: []Kustomization{k("b"), k("a")}, want: [][]string{{"a", "b"}}},
 		{name: "chain and fan", ks: []Kustomization{k("apps", "infra", "crds"), k("infra", "crds"), k("crds"), k("other")},
 			want: [][]string{{"crds", "other"}, {"infra"}, {"apps"}}},
-		{name: "missing", ks: []Kustomization{k("apps", "infra")}, wantErr: "ns/apps depends on ns/infra, which is not defined"},
-		{name: "cycle", ks: []Kustomization{k("a", "b"), k("b", "c"), k("c", "a"), k("d")}, wantErr: "cycle: ns/a → ns/b → ns/c → ns/a"},
+		{name: "missing blocks only its dependents", ks: []Kustomization{k("apps", "infra"), k("web", "apps"), k("other"), k("late", "other")},
+			want: [][]string{{"other"}, {"late"}},
+			wantBlocked: map[string]string{
+				"apps": "dependency ns/infra is not defined",
+				"web":  "dependency ns/apps is blocked (dependency ns/infra is not defined)",
+			}},
+		{name: "cycle", ks: []Kustomization{k("a", "b"), k("b", "c"), k("c", "a"), k("d")},
+			want: [][]string{{"d"}},
+			wantBlocked: map[string]string{
+				"a": "dependencies form a cycle: ns/a → ns/b → ns/c → ns/a",
+				"b": "dependencies form a cycle: ns/a → ns/b → ns/c → ns/a",
+				"c": "dependencies form a cycle: ns/a → ns/b → ns/c → ns/a",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Levels(tt.ks)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, blocked := Levels(tt.ks)
 			if diff := cmp.Diff(tt.want, names(got)); diff != "" {
 				t.Errorf("levels (-want +got):\n%s", diff)
+			}
+			gotBlocked := map[string]string{}
+			for r, why := range blocked {
+				gotBlocked[r.Name] = why
+			}
+			if diff := cmp.Diff(tt.wantBlocked, gotBlocked, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("blocked (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -199,3 +199,17 @@ func ReplaceInFile(path, old, new string) error {
 	}
 	return os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
 }
+
+// Branch creates branch to of repo at the commit branch from points at, as a
+// push of a new branch would.
+func (s *Server) Branch(repo, from, to string) error {
+	r, err := gogit.PlainOpen(filepath.Join(s.srv.Root(), repo))
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", repo, err)
+	}
+	ref, err := r.Reference(plumbing.NewBranchReferenceName(from), true)
+	if err != nil {
+		return fmt.Errorf("reading branch %s of %s: %w", from, repo, err)
+	}
+	return r.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(to), ref.Hash()))
+}

@@ -125,3 +125,21 @@ func (m *Manager) Exists(ctx context.Context, e Entry) (bool, error) {
 	}
 	return false, fmt.Errorf("reading %s: %w", e.ID, err)
 }
+
+// Owned reports whether the object of an inventory entry is in the cluster
+// and still a member of owner's ApplySet: what a prune would delete. An object
+// another installation has since applied is not owner's to report.
+func (m *Manager) Owned(ctx context.Context, owner Owner, e Entry) (bool, error) {
+	obj, err := e.Object()
+	if err != nil {
+		return false, err
+	}
+	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	switch {
+	case err == nil:
+		return obj.GetLabels()[applySetPartOfLabel] == ApplySetID(owner), nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("reading %s: %w", e.ID, err)
+}

@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
@@ -179,7 +178,7 @@ func TestApplyStagesAndRefusesUnknownKinds(t *testing.T) {
 func TestInventoryIsAnApplySet(t *testing.T) {
 	ctx := context.Background()
 	m, ns := manager(t), freshNamespace(t)
-	owner := types.NamespacedName{Namespace: "flux-system", Name: "inv-" + ns}
+	owner := Owner{Installation: "0123456789abcdef0123", Namespace: "flux-system", Name: "inv-" + ns}
 	objs := []*unstructured.Unstructured{configMap(t, ns, "c", "1"), deployment(t, ns, "d")}
 	entries := []Entry{EntryFor(objs[0]), EntryFor(objs[1])}
 	if entries[1].ID != ns+"_d_apps_Deployment" || entries[1].Version != "v1" {
@@ -212,9 +211,12 @@ func TestInventoryIsAnApplySet(t *testing.T) {
 			t.Errorf("annotation %s = %q, want %q", k, cm.GetAnnotations()[k], v)
 		}
 	}
-	all, err := m.Inventories(ctx)
+	all, err := m.Inventories(ctx, owner.Installation)
 	if err != nil || !slices.ContainsFunc(all, func(i Inventory) bool { return i.Owner == owner }) {
 		t.Fatalf("Inventories = %v, %v", all, err)
+	}
+	if others, err := m.Inventories(ctx, "another"); err != nil || len(others) != 0 {
+		t.Fatalf("another installation's Inventories = %v, %v", others, err)
 	}
 	if err := m.DeleteInventory(ctx, owner); err != nil {
 		t.Fatal(err)
@@ -227,7 +229,7 @@ func TestInventoryIsAnApplySet(t *testing.T) {
 func TestPruneOnlyWhatSluiceApplied(t *testing.T) {
 	ctx := context.Background()
 	m, ns := manager(t), freshNamespace(t)
-	owner := types.NamespacedName{Namespace: "flux-system", Name: "prune-" + ns}
+	owner := Owner{Installation: "0123456789abcdef0123", Namespace: "flux-system", Name: "prune-" + ns}
 	keep, gone, kept := configMap(t, ns, "keep", "1"), configMap(t, ns, "gone", "1"), configMap(t, ns, "kept-by-annotation", "1")
 	kept.SetAnnotations(map[string]string{"kustomize.toolkit.fluxcd.io/prune": "disabled"})
 	applied := []*unstructured.Unstructured{keep, gone, kept}

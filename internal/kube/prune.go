@@ -3,11 +3,12 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/fluxcd/pkg/ssa"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // Stale returns the entries of old that are not in current.
@@ -30,7 +31,7 @@ func Stale(old []Entry, current []*unstructured.Unstructured) []Entry {
 // owner's ApplySet label are deleted, so an object Sluice did not apply is
 // never touched; objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
 // (or sluice.dev/prune: disabled) stay.
-func (m *Manager) Prune(ctx context.Context, owner types.NamespacedName, entries []Entry) ([]Change, error) {
+func (m *Manager) Prune(ctx context.Context, owner Owner, entries []Entry) ([]Change, error) {
 	objs := make([]*unstructured.Unstructured, 0, len(entries))
 	for _, e := range entries {
 		o, err := e.Object()
@@ -52,4 +53,38 @@ func (m *Manager) Prune(ctx context.Context, owner types.NamespacedName, entries
 		return changes, fmt.Errorf("pruning objects of %s: %w", owner, err)
 	}
 	return changes, nil
+}
+
+// WaitForTermination waits until the objects of entries are gone from the
+// cluster (finalizers done), or fails naming those still there when timeout
+// passes or ctx ends.
+func (m *Manager) WaitForTermination(ctx context.Context, entries []Entry, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pending := append([]Entry(nil), entries...)
+	for {
+		var still []Entry
+		for _, e := range pending {
+			exists, err := m.Exists(ctx, e)
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			if exists || err != nil {
+				still = append(still, e)
+			}
+		}
+		if len(still) == 0 {
+			return nil
+		}
+		pending = still
+		select {
+		case <-ctx.Done():
+			ids := make([]string, 0, len(still))
+			for _, e := range still {
+				ids = append(ids, e.ID)
+			}
+			return fmt.Errorf("objects not terminated after %s: %s", timeout, strings.Join(ids, ", "))
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -20,30 +20,57 @@ import (
 // object itself from the config folder is how to delete its objects on purpose.
 var ErrEmptyRender = errors.New("the build yields no objects while the inventory holds some; refusing to prune them all (remove the Kustomization from the config folder to delete its objects on purpose)")
 
+// ErrEmptyConfig is returned when the config folder defines no
+// Kustomization while the installation has inventories: most likely a wrong
+// path or a bad merge, and removing them all would delete everything.
+var ErrEmptyConfig = errors.New("the config folder defines no Kustomization while this installation has inventories; refusing to delete all their objects (set SLUICE_ALLOW_EMPTY_CONFIG=true to remove everything on purpose)")
+
 // one reconciles a single Kustomization and never panics on bad input.
-func (r *Reconciler) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) KustomizationResult {
+// Applies stop when work ends; records are written under ctx, which outlives it.
+func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization) KustomizationResult {
 	kr := KustomizationResult{Name: k.Ref.String(), Revision: snap.Revision}
 	if k.Suspend {
 		kr.Outcome, kr.Reason = Skipped, "suspended (spec.suspend: true)"
+		if err := r.markSuspended(ctx, snap, k); err != nil {
+			kr.Outcome, kr.Reason = Failed, err.Error()
+		}
 		return kr
 	}
-	changes, err := r.apply(ctx, snap, k)
+	changes, err := r.apply(ctx, work, watch, snap, k)
 	kr.Changes = changes
 	if err != nil {
 		kr.Outcome, kr.Reason = Failed, err.Error()
+		if errors.Is(context.Cause(work), ErrDeadline) {
+			kr.Reason = fmt.Sprintf("%v: %v", ErrDeadline, err)
+		}
 		return kr
 	}
 	kr.Outcome, kr.Reason = Applied, summary(changes)
 	return kr
 }
 
-func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) ([]kube.Change, error) {
-	owner := desired.Owner(k)
+// inventory reads k's inventory, taking over the one it had before
+// installations had ids.
+func (r *Reconciler) inventory(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) (*kube.Inventory, error) {
+	owner := snap.Repository.Owner(k.Ref)
+	inv, err := r.cluster.Inventory(ctx, owner)
+	if err != nil || inv != nil {
+		return inv, err
+	}
+	legacy, err := r.cluster.LegacyInventory(ctx, owner, snap.Repository.Source())
+	if err != nil || legacy == nil {
+		return nil, err
+	}
+	slog.InfoContext(ctx, "taking over the inventory written before installations had ids", "kustomization", k.Ref.String(), "entries", len(legacy.Entries))
+	return r.cluster.Adopt(ctx, *legacy, owner)
+}
+
+func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization) ([]kube.Change, error) {
 	objs, err := snap.Render(k)
 	if err != nil {
 		return nil, err
 	}
-	inv, err := r.cluster.Inventory(ctx, owner)
+	inv, err := r.inventory(work, snap, k)
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +81,15 @@ func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxco
 	if len(objs) == 0 && len(old) > 0 {
 		return nil, ErrEmptyRender
 	}
-	changes, applyErr := r.cluster.Apply(ctx, objs, kube.ApplyOptions{Force: k.Force, Ignore: desired.IgnoreRules(k)})
+	changes, applyErr := r.cluster.Apply(work, objs, kube.ApplyOptions{Force: k.Force, Ignore: desired.IgnoreRules(k)})
 	logChanges(ctx, k, changes)
 	if applyErr != nil {
-		// Record what a partial apply created, with what was there, so
-		// nothing it made is ever orphaned from pruning.
-		if err := r.save(ctx, snap, k, unionEntries(old, appliedObjects(objs, changes)), inventoryRevision(inv)); err != nil {
+		// Any object of the render may exist now (a failing stage may have
+		// created some before it stopped, and its change set omits them):
+		// record them all with what was there, so nothing is orphaned. The
+		// prune only deletes what carries this installation's label, so
+		// recording too much deletes nothing that is not Sluice's.
+		if err := r.save(ctx, snap, k, unionEntries(old, entries(objs)), inventoryRevision(inv)); err != nil {
 			return changes, errors.Join(applyErr, err)
 		}
 		return changes, applyErr
@@ -67,7 +97,7 @@ func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxco
 	current := entries(objs)
 	stale := kube.Stale(old, objs)
 	if k.Prune && len(stale) > 0 {
-		pruned, err := r.cluster.Prune(ctx, owner, stale)
+		pruned, err := r.cluster.Prune(work, snap.Repository.Owner(k.Ref), stale)
 		logChanges(ctx, k, pruned)
 		changes = append(changes, pruned...)
 		if err != nil {
@@ -87,7 +117,12 @@ func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxco
 		if k.Wait {
 			awaited = objs
 		}
-		if err := r.cluster.Wait(ctx, awaited, healthChecks(k), timeout); err != nil {
+		wctx := watch.waitContext()
+		if err := r.cluster.Wait(wctx, awaited, healthChecks(k), timeout); err != nil {
+			var moved *NewRevisionError
+			if errors.As(context.Cause(wctx), &moved) {
+				return changes, moved
+			}
 			return changes, err
 		}
 	}
@@ -96,8 +131,20 @@ func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxco
 
 func (r *Reconciler) save(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, es []kube.Entry, revision string) error {
 	return r.cluster.SaveInventory(ctx, kube.Inventory{
-		Owner: desired.Owner(k), Source: snap.Repository.Source(), Revision: revision, Prune: k.Prune, Entries: es,
+		Owner: snap.Repository.Owner(k.Ref), Source: snap.Repository.Source(), Path: snap.Repository.Path(),
+		Revision: revision, Prune: k.Prune, DeletionPolicy: k.DeletionPolicy, Timeout: k.Timeout, Entries: es,
 	})
+}
+
+// markSuspended records on k's inventory that it is suspended: a suspended
+// Kustomization that then leaves Git keeps its objects, as in Flux.
+func (r *Reconciler) markSuspended(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) error {
+	inv, err := r.inventory(ctx, snap, k)
+	if err != nil || inv == nil || inv.Suspended {
+		return err
+	}
+	inv.Suspended = true
+	return r.cluster.SaveInventory(ctx, *inv)
 }
 
 func inventoryRevision(inv *kube.Inventory) string {
@@ -111,23 +158,6 @@ func entries(objs []*unstructured.Unstructured) []kube.Entry {
 	out := make([]kube.Entry, 0, len(objs))
 	for _, o := range objs {
 		out = append(out, kube.EntryFor(o))
-	}
-	return out
-}
-
-// appliedObjects are the objects of objs that a (partial) apply created or configured.
-func appliedObjects(objs []*unstructured.Unstructured, changes []kube.Change) []kube.Entry {
-	done := map[string]bool{}
-	for _, c := range changes {
-		if c.Action == kube.Created || c.Action == kube.Configured || c.Action == kube.Unchanged {
-			done[c.ID] = true
-		}
-	}
-	var out []kube.Entry
-	for _, o := range objs {
-		if done[kube.ObjectID(o)] {
-			out = append(out, kube.EntryFor(o))
-		}
 	}
 	return out
 }
@@ -184,13 +214,19 @@ func summary(changes []kube.Change) string {
 	return strings.Join(parts, ", ")
 }
 
-// removeGone prunes the objects of Kustomizations that left the config folder
-// (when they pruned) and deletes their inventories. Only inventories of this
-// repository and branch are considered.
-func (r *Reconciler) removeGone(ctx context.Context, snap *desired.Snapshot) []KustomizationResult {
-	invs, err := r.cluster.Inventories(ctx)
+// removeGone handles the inventories of this installation whose
+// Kustomization left the config folder as its deletionPolicy says (Flux's
+// semantics: MirrorPrune deletes the objects when it pruned, Delete always,
+// WaitForTermination deletes and waits until they are gone, Orphan never; a
+// suspended Kustomization keeps them), then deletes the inventories. Other
+// installations' inventories are never read.
+func (r *Reconciler) removeGone(ctx, work context.Context, snap *desired.Snapshot) []KustomizationResult {
+	invs, err := r.cluster.Inventories(work, snap.Repository.Installation())
 	if err != nil {
 		return []KustomizationResult{{Name: "(inventories)", Outcome: Failed, Reason: err.Error()}}
+	}
+	if len(snap.Config.Kustomizations) == 0 && len(invs) > 0 && !r.AllowEmpty {
+		return []KustomizationResult{{Name: "(config folder " + snap.Repository.Path() + ")", Outcome: Failed, Revision: snap.Revision, Reason: ErrEmptyConfig.Error()}}
 	}
 	defined := map[string]bool{}
 	for _, k := range snap.Config.Kustomizations {
@@ -198,30 +234,85 @@ func (r *Reconciler) removeGone(ctx context.Context, snap *desired.Snapshot) []K
 	}
 	var out []KustomizationResult
 	for _, inv := range invs {
-		name := inv.Owner.Namespace + "/" + inv.Owner.Name
-		if defined[name] || inv.Source != snap.Repository.Source() {
+		if defined[inv.Owner.String()] {
 			continue
 		}
-		kr := KustomizationResult{Name: name, Outcome: Applied, Revision: snap.Revision}
-		if inv.Prune {
-			changes, err := r.cluster.Prune(ctx, inv.Owner, inv.Entries)
-			kr.Changes = changes
-			if err != nil {
-				kr.Outcome, kr.Reason = Failed, err.Error()
-				out = append(out, kr)
-				continue
-			}
-		}
-		if err := r.cluster.DeleteInventory(ctx, inv.Owner); err != nil {
-			kr.Outcome, kr.Reason = Failed, err.Error()
-		} else {
-			kr.Reason = "removed from Git: " + summary(kr.Changes) + " pruned, inventory deleted"
-			if !inv.Prune {
-				kr.Reason = "removed from Git: objects kept (prune: false), inventory deleted"
-			}
-		}
-		slog.InfoContext(ctx, "kustomization removed", "kustomization", name, "reason", kr.Reason)
+		kr := r.remove(ctx, work, snap, inv)
+		slog.InfoContext(ctx, "kustomization removed", "kustomization", kr.Name, "outcome", kr.Outcome, "reason", kr.Reason)
 		out = append(out, kr)
+	}
+	return out
+}
+
+func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, inv kube.Inventory) KustomizationResult {
+	kr := KustomizationResult{Name: inv.Owner.String(), Outcome: Applied, Revision: snap.Revision}
+	policy := inv.DeletionPolicy
+	if policy == "" {
+		policy = fluxconfig.DeletionPolicyMirrorPrune
+	}
+	var del bool
+	switch policy {
+	case fluxconfig.DeletionPolicyMirrorPrune:
+		del = inv.Prune
+	case fluxconfig.DeletionPolicyDelete, fluxconfig.DeletionPolicyWaitForTermination:
+		del = true
+	case fluxconfig.DeletionPolicyOrphan:
+	default:
+		// Written by a newer Sluice, say: deleting on a guess is not an option.
+		kr.Outcome, kr.Reason = Failed, fmt.Sprintf("removed from Git, but its inventory's deletionPolicy %q is not one Sluice knows; nothing deleted, inventory kept", inv.DeletionPolicy)
+		return kr
+	}
+	if inv.Suspended {
+		del = false
+	}
+	var waitErr error
+	if del {
+		changes, err := r.cluster.Prune(work, inv.Owner, inv.Entries)
+		kr.Changes = changes
+		if err != nil {
+			kr.Outcome, kr.Reason = Failed, err.Error()
+			return kr
+		}
+		if policy == fluxconfig.DeletionPolicyWaitForTermination {
+			timeout := inv.Timeout
+			if timeout == 0 {
+				timeout = DefaultTimeout
+			}
+			waitErr = r.cluster.WaitForTermination(work, deletedEntries(inv.Entries, changes), timeout)
+		}
+	}
+	// As in Flux, a termination that times out is reported, and the
+	// inventory goes: the objects are already being deleted.
+	if err := r.cluster.DeleteInventory(ctx, inv.Owner); err != nil {
+		kr.Outcome, kr.Reason = Failed, err.Error()
+		return kr
+	}
+	switch {
+	case waitErr != nil:
+		kr.Outcome, kr.Reason = Failed, "removed from Git: "+summary(kr.Changes)+", inventory deleted; waiting for termination: "+waitErr.Error()
+	case del:
+		kr.Reason = "removed from Git: " + summary(kr.Changes) + " (deletionPolicy " + policy + "), inventory deleted"
+	case inv.Suspended:
+		kr.Reason = "removed from Git while suspended: objects kept, inventory deleted"
+	default:
+		kr.Reason = "removed from Git: objects kept (deletionPolicy " + policy + ", prune: " + fmt.Sprint(inv.Prune) + "), inventory deleted"
+	}
+	return kr
+}
+
+// deletedEntries are the entries whose objects a prune deleted.
+func deletedEntries(es []kube.Entry, changes []kube.Change) []kube.Entry {
+	deleted := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == kube.Deleted {
+			deleted[c.ID] = true
+		}
+	}
+	var out []kube.Entry
+	for _, e := range es {
+		if o, err := e.Object(); err == nil && deleted[kube.ObjectID(o)] {
+			out = append(out, e)
+		}
 	}
 	return out
 }

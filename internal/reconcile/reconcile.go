@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -11,11 +12,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/github"
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/queue"
 )
@@ -23,12 +24,26 @@ import (
 // Cluster is what the reconciler needs of the cluster.
 type Cluster interface {
 	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts kube.ApplyOptions) ([]kube.Change, error)
-	Prune(ctx context.Context, owner types.NamespacedName, entries []kube.Entry) ([]kube.Change, error)
+	Prune(ctx context.Context, owner kube.Owner, entries []kube.Entry) ([]kube.Change, error)
 	Wait(ctx context.Context, objs []*unstructured.Unstructured, checks []kube.HealthCheck, timeout time.Duration) error
-	Inventory(ctx context.Context, owner types.NamespacedName) (*kube.Inventory, error)
-	Inventories(ctx context.Context) ([]kube.Inventory, error)
+	WaitForTermination(ctx context.Context, entries []kube.Entry, timeout time.Duration) error
+	Inventories
+}
+
+// Inventories keeps what each Kustomization of the installation applied.
+type Inventories interface {
+	Inventory(ctx context.Context, owner kube.Owner) (*kube.Inventory, error)
+	LegacyInventory(ctx context.Context, owner kube.Owner, source string) (*kube.Inventory, error)
+	Adopt(ctx context.Context, legacy kube.Inventory, owner kube.Owner) (*kube.Inventory, error)
+	Inventories(ctx context.Context, installation string) ([]kube.Inventory, error)
 	SaveInventory(ctx context.Context, inv kube.Inventory) error
-	DeleteInventory(ctx context.Context, owner types.NamespacedName) error
+	DeleteInventory(ctx context.Context, owner kube.Owner) error
+}
+
+// Git clones the config branch and tells where its head is now.
+type Git interface {
+	desired.Git
+	Head(ctx context.Context, branch string) (string, error)
 }
 
 // Statuses reports the outcome of a Kustomization on the applied commit.
@@ -38,6 +53,7 @@ type Statuses interface {
 
 var (
 	_ Cluster  = (*kube.Manager)(nil)
+	_ Git      = (*gitrepo.Repo)(nil)
 	_ Statuses = (*github.StatusSetter)(nil)
 )
 
@@ -48,17 +64,26 @@ const DefaultTimeout = 5 * time.Minute
 // maxParallel bounds the Kustomizations of one dependency level applied at once.
 const maxParallel = 4
 
+// DefaultHeadPoll is how often the branch head is asked for (one ls-remote)
+// while a health check waits, so that a new push cancels the wait.
+const DefaultHeadPoll = 5 * time.Second
+
 // Reconciler converges the cluster to the config branch.
 type Reconciler struct {
 	repo     desired.Repository
-	git      desired.Git
+	git      Git
 	cluster  Cluster
 	statuses Statuses
+	// HeadPoll is how often a health wait asks whether the branch moved.
+	HeadPoll time.Duration
+	// AllowEmpty lets a config folder that defines no Kustomization remove
+	// every object of the installation; otherwise that is refused.
+	AllowEmpty bool
 }
 
 // New returns a Reconciler; statuses may be nil (no commit statuses).
-func New(repo desired.Repository, git desired.Git, cluster Cluster, statuses Statuses) *Reconciler {
-	return &Reconciler{repo: repo, git: git, cluster: cluster, statuses: statuses}
+func New(repo desired.Repository, git Git, cluster Cluster, statuses Statuses) *Reconciler {
+	return &Reconciler{repo: repo, git: git, cluster: cluster, statuses: statuses, HeadPoll: DefaultHeadPoll}
 }
 
 // Outcome of one Kustomization.
@@ -101,6 +126,9 @@ func (r *Result) Failed() []KustomizationResult {
 // the message, then moves it to the dead-letter queue.
 type Error struct {
 	Failed []KustomizationResult
+	// Interrupted says the reconcile stopped before the function's deadline
+	// with work left: a retry should come at once.
+	Interrupted bool
 }
 
 func (e *Error) Error() string {
@@ -111,26 +139,59 @@ func (e *Error) Error() string {
 	return "reconcile failed: " + strings.Join(parts, "; ")
 }
 
+// ErrDeadline is the cause of a reconcile stopped before the function's
+// deadline: what was applied is recorded and the message comes back at once.
+var ErrDeadline = errors.New("stopped before the function's deadline with work left; what was applied is recorded and the reconcile is retried")
+
+// deadlineMargin is the time kept free before the function's deadline to
+// record inventories and ask for an early retry: a tenth of the time left,
+// between 2 and 15 seconds.
+func deadlineMargin(left time.Duration) time.Duration {
+	return min(max(left/10, 2*time.Second), 15*time.Second)
+}
+
 // Reconcile converges the cluster to the branch head as it is now: msg only
 // wakes it, so a stale or redelivered message never rolls anything back. The
 // Kustomizations msg names are reconciled (all when it names none). Any
 // failure is an *Error after every independent Kustomization had its turn.
+// When the branch moves while a health check waits, the wait is cancelled
+// and the new head reconciled in the same invocation.
 func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Result, error) {
 	if msg.Repository != r.repo.ID() || msg.Branch != r.repo.Branch {
 		return nil, fmt.Errorf("message for %s@%s, but this function serves %s", msg.Repository, msg.Branch, r.repo.Source())
 	}
-	snap, err := desired.Open(ctx, r.git, r.repo)
+	work, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if dl, ok := ctx.Deadline(); ok {
+		var stop context.CancelFunc
+		work, stop = context.WithDeadlineCause(work, dl.Add(-deadlineMargin(time.Until(dl))), ErrDeadline)
+		defer stop()
+	}
+	for {
+		res, moved, err := r.pass(ctx, work, msg)
+		if moved == "" || work.Err() != nil {
+			return res, err
+		}
+		slog.InfoContext(ctx, "the branch moved during a health check; reconciling its new head", "head", moved)
+	}
+}
+
+// pass reconciles the branch head once. ctx is the invocation's; work ends
+// before it, with a margin to record what was done. moved is the new head
+// when the branch moved while a health check waited (and the wait was
+// cancelled for it).
+func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *Result, moved string, err error) {
+	snap, err := desired.Open(work, r.git, r.repo)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer snap.Close()
 	log := slog.With("revision", snap.Revision, "reason", msg.Reason, "woken_by", msg.Revision)
-	log.InfoContext(ctx, "reconciling", "repository", r.repo.Source())
+	log.InfoContext(ctx, "reconciling", "repository", r.repo.Source(), "installation", r.repo.Installation())
 
-	levels, err := fluxconfig.Levels(snap.Config.Kustomizations)
-	if err != nil {
-		return nil, err
-	}
+	watch := newHeadWatch(work, r.git, r.repo.Branch, snap.Revision, r.HeadPoll)
+	defer watch.stop()
+	levels, blocked := fluxconfig.Levels(snap.Config.Kustomizations)
 	selected, unknown := snap.Select(msg.Kustomizations)
 	for _, u := range unknown {
 		log.WarnContext(ctx, "the message names a Kustomization that Git no longer defines", "kustomization", u)
@@ -139,11 +200,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 	for _, k := range selected {
 		want[k.Ref] = true
 	}
-	res := &Result{Revision: snap.Revision}
+	res = &Result{Revision: snap.Revision}
+	for _, k := range selected {
+		if why, ok := blocked[k.Ref]; ok {
+			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why}
+			r.report(ctx, snap.Revision, kr)
+			res.Kustomizations = append(res.Kustomizations, kr)
+		}
+	}
 	var mu sync.Mutex
 	outcome := map[fluxconfig.Ref]string{}
 	for _, level := range levels {
-		g, gctx := errgroup.WithContext(ctx)
+		g := new(errgroup.Group)
 		g.SetLimit(maxParallel)
 		for _, k := range level {
 			if !want[k.Ref] {
@@ -151,15 +219,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 			}
 			g.Go(func() error {
 				mu.Lock()
-				blocked := blockedBy(k, outcome)
+				dep := blockedBy(k, outcome)
 				mu.Unlock()
 				var kr KustomizationResult
-				if blocked != "" {
-					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Reason: "not applied: its dependency " + blocked + " failed"}
+				if dep != "" {
+					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: its dependency " + dep + " failed"}
 				} else {
-					kr = r.one(gctx, snap, k)
+					kr = r.one(ctx, work, watch, snap, k)
 				}
-				r.report(gctx, snap.Revision, kr)
+				r.report(ctx, snap.Revision, kr)
 				mu.Lock()
 				outcome[k.Ref] = kr.Outcome
 				res.Kustomizations = append(res.Kustomizations, kr)
@@ -170,13 +238,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 		_ = g.Wait() // each goroutine records its own failure
 	}
 	sort.Slice(res.Kustomizations, func(i, j int) bool { return res.Kustomizations[i].Name < res.Kustomizations[j].Name })
-	if len(msg.Kustomizations) == 0 {
-		res.Removed = r.removeGone(ctx, snap)
+	if len(msg.Kustomizations) == 0 && work.Err() == nil {
+		res.Removed = r.removeGone(ctx, work, snap)
 	}
 	if failed := res.Failed(); len(failed) > 0 {
-		return res, &Error{Failed: failed}
+		return res, watch.moved(), &Error{Failed: failed, Interrupted: errors.Is(context.Cause(work), ErrDeadline)}
 	}
-	return res, nil
+	return res, watch.moved(), nil
 }
 
 func blockedBy(k fluxconfig.Kustomization, outcome map[fluxconfig.Ref]string) string {

@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
+	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
@@ -40,8 +40,6 @@ var fixtureObjects = []string{
 	"Service/prod/prod-task-service",
 	"Service/prod/prod-task-web",
 }
-
-var owner = types.NamespacedName{Namespace: "flux-system", Name: "task-tool"}
 
 type story struct {
 	t       *testing.T
@@ -76,6 +74,11 @@ func newStory(t *testing.T) *story {
 	return &story{t: t, srv: srv, repo: repo, cluster: cluster, rec: New(repo, git, cluster, nil)}
 }
 
+// owner is the fixture Kustomization's inventory owner in s's installation.
+func (s *story) owner() kube.Owner {
+	return s.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"})
+}
+
 func (s *story) reconcile() (*Result, error) {
 	return s.rec.Reconcile(context.Background(), queue.Reconcile{Repository: s.repo.ID(), Branch: "main", Reason: queue.ReasonPush})
 }
@@ -89,7 +92,7 @@ func (s *story) commit(msg string, edit func(dir string) error) string {
 }
 
 func (s *story) inventory() []string {
-	inv, err := s.cluster.Inventory(context.Background(), owner)
+	inv, err := s.cluster.Inventory(context.Background(), s.owner())
 	if err != nil || inv == nil {
 		s.t.Fatalf("inventory: %v, %v", inv, err)
 	}
@@ -265,7 +268,7 @@ func TestFixtureStory(t *testing.T) {
 		if len(res.Removed) != 1 || res.Removed[0].Name != "flux-system/task-tool" || len(ids(res.Removed[0].Changes, kube.Deleted)) != 7 {
 			t.Fatalf("removed = %+v", res.Removed)
 		}
-		if inv, _ := s.cluster.Inventory(ctx, owner); inv != nil {
+		if inv, _ := s.cluster.Inventory(ctx, s.owner()); inv != nil {
 			t.Errorf("inventory left behind: %+v", inv)
 		}
 		if list, _ := cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{}); len(list.Items) != 0 {
