@@ -38,7 +38,9 @@ func main() {
 		statuses, err = github.NewStatusSetter(cfg.GitHubAPIURL, cfg.GitHubToken)
 		lambdarun.ExitOnError(err, "starting the reconcile function")
 	}
-	h := reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses))
+	rec := reconcile.New(cfg.Repo, repo, cluster, statuses)
+	rec.AllowEmpty = cfg.AllowEmptyConfig
+	h := reconcile.NewHandler(rec)
 	if cfg.ReconcileQueueURL != "" {
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)
 	}

@@ -20,6 +20,9 @@ type Config struct {
 	GitHubToken  string
 	// ReconcileQueueURL, when set, lets a failed message be retried early.
 	ReconcileQueueURL string
+	// AllowEmptyConfig lets a config folder that defines no Kustomization
+	// remove every object of the installation (SLUICE_ALLOW_EMPTY_CONFIG).
+	AllowEmptyConfig bool
 }
 
 // LoadConfig reads the configuration from env, reporting every problem at once.
@@ -33,6 +36,7 @@ func LoadConfig(ctx context.Context, env *envconfig.Env) (Config, error) {
 		ClusterName:       env.Optional("SLUICE_CLUSTER_NAME", ""),
 		GitHubAPIURL:      env.URL("SLUICE_GITHUB_API_URL", false),
 		ReconcileQueueURL: env.URL("SLUICE_RECONCILE_QUEUE_URL", false),
+		AllowEmptyConfig:  env.OneOf("SLUICE_ALLOW_EMPTY_CONFIG", "false", "true", "false") == "true",
 	}
 	if c.Repo.URL != "" {
 		if _, err := repoid.Parse(c.Repo.URL); err != nil {

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -79,18 +80,22 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEv
 		if err != nil {
 			log.ErrorContext(ctx, "reconcile failed; the queue will retry the message", "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			h.retrySoon(ctx, rec)
+			h.retrySoon(ctx, rec, err)
 		}
 	}
 	return resp, nil
 }
 
-func (h *Handler) retrySoon(ctx context.Context, rec events.SQSMessage) {
+func (h *Handler) retrySoon(ctx context.Context, rec events.SQSMessage, cause error) {
 	if h.Retry == nil || rec.ReceiptHandle == "" {
 		return
 	}
 	n, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
 	d := RetryDelay(n)
+	if rerr := (*Error)(nil); errors.As(cause, &rerr) && rerr.Interrupted {
+		// Nothing failed: the work outgrew one invocation. Go on at once.
+		d = 0
+	}
 	if err := h.Retry.RetryIn(ctx, rec.ReceiptHandle, d); err != nil {
 		// The visibility timeout still brings the message back.
 		slog.WarnContext(ctx, "asking for an early retry", "messageId", rec.MessageId, "error", err)

@@ -254,6 +254,8 @@ func TestFixtureStory(t *testing.T) {
 	})
 
 	t.Run("a removed Kustomization has its objects pruned and inventory deleted", func(t *testing.T) {
+		// The folder then defines no Kustomization: on purpose here.
+		s.rec.AllowEmpty = true
 		s.commit("Remove the task-tool Kustomization", func(dir string) error {
 			return errors.Join(
 				os.Remove(filepath.Join(dir, "clusters/prod/task-tool-kustomization.yaml")),
