@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -123,6 +124,9 @@ func (s *Snapshot) Select(names []string) (selected []fluxconfig.Kustomization, 
 // Render builds k's objects from the clone, labelled as members of its
 // ApplySet. Its source must be the config repository at the configured branch.
 func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructured, error) {
+	if len(k.Refusals) > 0 {
+		return nil, fmt.Errorf("Kustomization %s is refused, nothing applied or deleted: %s", k.Ref, strings.Join(k.Refusals, "; "))
+	}
 	if err := s.checkSource(k); err != nil {
 		return nil, err
 	}
@@ -143,6 +147,9 @@ func (s *Snapshot) checkSource(k fluxconfig.Kustomization) error {
 	for _, g := range s.Config.GitRepositories {
 		if g.Ref != k.SourceRef.Ref {
 			continue
+		}
+		if len(g.Refusals) > 0 {
+			return fmt.Errorf("Kustomization %s: its GitRepository %s is refused: %s", k.Ref, g.Ref, strings.Join(g.Refusals, "; "))
 		}
 		if !repoid.Same(g.URL, s.Repository.URL) {
 			return fmt.Errorf("Kustomization %s: its GitRepository %s (%s) is not the config repository %s; other sources are not supported yet", k.Ref, g.Ref, g.URL, s.Repository.ID())

@@ -8,8 +8,12 @@ const (
 	// obsolete fields are replaced by design: events and the drift schedule
 	// replace polling.
 	obsolete
-	// unsupported fields are not acted on yet.
+	// unsupported fields are not acted on yet, and ignoring them changes
+	// nothing that is applied or deleted: a warning.
 	unsupported
+	// refused fields would change what is applied or deleted, and Sluice
+	// cannot honour them: the object is refused with the reason, alone.
+	refused
 )
 
 type fieldRule struct {
@@ -29,9 +33,14 @@ var (
 var specFields = map[string]map[string]fieldRule{
 	"GitRepository": {
 		"url": usedField, "ref": usedField, "secretRef": usedField, "suspend": usedField,
-		"interval": polled, "timeout": notYet, "ignore": notYet, "include": notYet,
-		"recurseSubmodules": notYet, "verify": notYet, "gitImplementation": {obsolete, "Sluice always uses go-git"},
-		"accessFrom": notYet, "proxySecretRef": notYet, "provider": notYet, "sparseCheckout": notYet,
+		"interval": polled, "timeout": notYet,
+		"ignore":            {refused, "Sluice applies from the whole checkout; files this field would leave out could change what is applied"},
+		"include":           {refused, "Sluice does not include other repositories' files; the build would miss them"},
+		"recurseSubmodules": {refused, "Sluice does not clone submodules; the build would miss their files"},
+		"verify":            {refused, "Sluice does not verify commit signatures yet; applying an unverified commit where verification was asked for is not an option"},
+		"sparseCheckout":    {refused, "Sluice does not do sparse checkouts yet"},
+		"gitImplementation": {obsolete, "Sluice always uses go-git"},
+		"accessFrom":        notYet, "proxySecretRef": notYet, "provider": notYet,
 	},
 	"Kustomization": {
 		"sourceRef": usedField, "path": usedField, "targetNamespace": usedField, "namePrefix": usedField,
@@ -40,10 +49,11 @@ var specFields = map[string]map[string]fieldRule{
 		"prune": usedField, "wait": usedField, "healthChecks": usedField, "timeout": usedField,
 		"dependsOn": usedField, "force": usedField, "suspend": usedField, "ignore": usedField,
 		"interval": polled, "retryInterval": {obsolete, "a failed reconcile is retried by the SQS queue, then its dead-letter queue"},
-		"serviceAccountName": {unsupported, "Sluice applies with its own IAM identity (EKS access entry); impersonation is not supported yet"},
-		"kubeConfig":         {unsupported, "Sluice applies to the cluster it is configured for; remote clusters are not supported yet"},
-		"decryption":         notYet, "validation": {obsolete, "Sluice always dry-runs on the server before applying"},
-		"deletionPolicy": usedField, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
+		"serviceAccountName": {refused, "Sluice applies with its own IAM identity (EKS access entry) and cannot impersonate a ServiceAccount yet; applying with more rights than the Kustomization asks for is not an option"},
+		"kubeConfig":         {refused, "Sluice applies only to the cluster it is configured for; remote clusters are not supported yet"},
+		"decryption":         {refused, "SOPS decryption is not supported yet; applying encrypted Secrets as they are is not an option"},
+		"validation":         {obsolete, "Sluice always dry-runs on the server before applying"},
+		"deletionPolicy":     usedField, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
 	},
 	"ImageRepository": {
 		"image": usedField, "exclusionList": usedField, "secretRef": usedField, "suspend": usedField,

@@ -62,6 +62,9 @@ type GitRepository struct {
 	// SecretRef names the credential: Secrets Manager id sluice/<ns>/<name>.
 	SecretRef string
 	Suspend   bool
+	// Refusals say why Sluice cannot serve this source (fields it cannot
+	// honour); the Kustomizations that use it are refused.
+	Refusals []string
 }
 
 // CrossRef points from one object to another, possibly in another namespace.
@@ -93,6 +96,9 @@ type Kustomization struct {
 	Force           bool
 	Suspend         bool
 	Ignore          []IgnoreRule
+	// Refusals say why Sluice cannot apply this Kustomization as Flux would
+	// (fields it cannot honour): it is failed alone, its objects untouched.
+	Refusals []string
 	// DeletionPolicy says what happens to the objects when the Kustomization
 	// leaves Git: one of the DeletionPolicy constants (MirrorPrune when unset).
 	DeletionPolicy string

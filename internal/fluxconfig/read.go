@@ -158,19 +158,21 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 	if len(obj.Spec) == 0 || string(obj.Spec) == "null" {
 		return fmt.Errorf("%s: %s: spec is required", where, id)
 	}
-	c.classify(obj.Kind, id, obj.Spec, src)
+	refusals := c.classify(obj.Kind, id, obj.Spec, src)
 	ref := Ref{Namespace: ns, Name: obj.Metadata.Name}
 	if err := c.convert(obj.Kind, ref, obj.Metadata.Annotations, obj.Spec, src); err != nil {
 		return fmt.Errorf("%s: %s: %w", where, id, err)
 	}
+	c.refuse(obj.Kind, refusals)
 	return nil
 }
 
-// classify notes every spec field that Sluice does not use.
-func (c *Config) classify(kind, id string, spec json.RawMessage, src Source) {
+// classify notes every spec field that Sluice does not use, and returns why
+// the object is refused, when a field it cannot honour is set.
+func (c *Config) classify(kind, id string, spec json.RawMessage, src Source) (refusals []string) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(spec, &fields) != nil {
-		return // convert reports the error
+		return nil // convert reports the error
 	}
 	names := make([]string, 0, len(fields))
 	for k := range fields {
@@ -187,7 +189,34 @@ func (c *Config) classify(kind, id string, spec json.RawMessage, src Source) {
 			c.Notes = append(c.Notes, Note{Severity: Info, Object: id, Field: "spec." + f, Source: src, Message: "obsolete by design: " + rule.why})
 		case rule.use == unsupported:
 			c.Notes = append(c.Notes, Note{Severity: Warning, Object: id, Field: "spec." + f, Source: src, Message: rule.why})
+		case rule.use == refused && isSet(fields[f]):
+			refusals = append(refusals, fmt.Sprintf("%s: spec.%s: %s", src.File, f, rule.why))
 		}
+	}
+	return refusals
+}
+
+// isSet tells a field's value apart from an empty one (false, "", {}, []).
+func isSet(v json.RawMessage) bool {
+	switch strings.TrimSpace(string(v)) {
+	case "", "null", "false", `""`, "{}", "[]":
+		return false
+	}
+	return true
+}
+
+// refuse records refusals on the object convert just added, so that it
+// alone is refused while it stays defined (a refused Kustomization is not
+// one that left Git: its objects stay).
+func (c *Config) refuse(kind string, refusals []string) {
+	if len(refusals) == 0 {
+		return
+	}
+	switch kind {
+	case "GitRepository":
+		c.GitRepositories[len(c.GitRepositories)-1].Refusals = refusals
+	case "Kustomization":
+		c.Kustomizations[len(c.Kustomizations)-1].Refusals = refusals
 	}
 }
 

@@ -161,13 +161,16 @@ spec:
 		got[n.Object+" "+n.Field] = n.Severity
 	}
 	want := map[string]Severity{
-		"Kustomization/flux-system/old spec.interval":           Info,
-		"Kustomization/flux-system/old spec.validation":         Info,
-		"Kustomization/flux-system/old spec.serviceAccountName": Warning,
-		"HelmRelease/apps/redis ":                               Warning,
+		"Kustomization/flux-system/old spec.interval":   Info,
+		"Kustomization/flux-system/old spec.validation": Info,
+		"HelmRelease/apps/redis ":                       Warning,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	// Impersonation changes what may be applied: refused, never warned about.
+	if r := cfg.Kustomizations[0].Refusals; len(r) != 1 || !strings.Contains(r[0], "c/v1beta1.yaml: spec.serviceAccountName: Sluice applies with its own IAM identity") {
+		t.Errorf("refusals = %q", r)
 	}
 }
 

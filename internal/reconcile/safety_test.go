@@ -488,3 +488,36 @@ func TestNewPushCancelsTheHealthWait(t *testing.T) {
 		t.Errorf("revision %s, want the fix %s applied in the same invocation", res.Revision, head)
 	}
 }
+
+// A field that changes what is applied and that Sluice cannot honour
+// (decryption here) refuses its Kustomization alone: nothing of it is applied
+// or pruned, and the others go on.
+func TestRefusedFieldRefusesOnlyItsKustomization(t *testing.T) {
+	ctx := context.Background()
+	ns := freshNS(t, "refused")
+	c := newConfigRepo(t, ns, map[string]string{
+		"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
+		"app/cm.yaml":         configMapYAML("app"),
+		"other/cm.yaml":       configMapYAML("other"),
+	})
+	if _, err := c.reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.commit(map[string]string{
+		"clusters/c/app.yaml":   kustomization("app", "./app", ns, "  prune: true\n  decryption: {provider: sops}\n"),
+		"clusters/c/other.yaml": kustomization("other", "./other", ns, "  prune: true\n"),
+		"app/cm.yaml":           configMapYAML("app-v2"),
+	})
+	res, err := c.reconcile(ctx)
+	var rerr *Error
+	if !errors.As(err, &rerr) || len(rerr.Failed) != 1 || rerr.Failed[0].Name != "flux-system/app" ||
+		!strings.Contains(rerr.Failed[0].Reason, "spec.decryption: SOPS decryption is not supported yet") {
+		t.Fatalf("error = %v, want app alone refused naming spec.decryption", err)
+	}
+	if len(res.Removed) != 0 {
+		t.Errorf("a refused Kustomization was handled as removed: %+v", res.Removed)
+	}
+	if !configMapExists(t, ns, "app") || configMapExists(t, ns, "app-v2") || !configMapExists(t, ns, "other") {
+		t.Error("cluster state: want app kept as it was, app-v2 not applied, other applied")
+	}
+}
