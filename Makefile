@@ -13,7 +13,7 @@ ENVTEST := tools/envtest/build.sh
 # The folder holding kube-apiserver and etcd, built on first use (minutes).
 ASSETS = $(shell $(ENVTEST) | tail -n 1)
 
-.PHONY: help build test envtest demo bench vet clean build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction
+.PHONY: help build test test-race envtest demo bench vet clean build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,17 @@ test: ## vet and run every test against a real kube-apiserver, etcd and Git serv
 	@echo "make test: kube-apiserver and etcd come from $$($(ENVTEST) | tail -n 1)"
 	$(GO) vet ./...
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(GO) test -count=1 -timeout 30m ./...
+
+# The packages whose code or tests run goroutines: errgroup diffs and applies
+# (kube, drift, reconcile), the shared token cache (eksauth), memos and locks
+# (desired, images, render, secrets), concurrent pushes and updates (gitrepo,
+# imageupdate), and the in-process servers (awstest, webhook, github).
+RACE_PKGS := ./internal/awstest/ ./internal/desired/ ./internal/drift/ ./internal/eksauth/ \
+	./internal/github/ ./internal/gitrepo/ ./internal/images/ ./internal/imageupdate/ \
+	./internal/kube/ ./internal/reconcile/ ./internal/render/ ./internal/secrets/ ./internal/webhook/
+
+test-race: ## run the packages with concurrency again under the race detector (cgo: needs gcc)
+	KUBEBUILDER_ASSETS="$(ASSETS)" CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 
 # Only a KUBECONFIG given on the command line (make demo KUBECONFIG=...) aims
 # the demo at a cluster of yours; one merely exported in your shell does not.

@@ -532,11 +532,15 @@ func TestOutputs(t *testing.T) {
 }
 
 // TestCfnLint runs cfn-lint, which translates the template with SAM's own
-// translator and checks it against CloudFormation's resource schemas, when it
-// is installed.
+// translator and checks it against CloudFormation's resource schemas. Without
+// cfn-lint it skips, except in CI (CI=true), where .ci/cfn-lint.sh puts it on
+// the PATH and its absence is a failure rather than a lint quietly not run.
 func TestCfnLint(t *testing.T) {
 	lint, err := exec.LookPath("cfn-lint")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("cfn-lint is not on the PATH in CI (.ci/cfn-lint.sh finds or installs it): %v", err)
+		}
 		t.Skip("cfn-lint is not installed (pip install cfn-lint)")
 	}
 	out, err := exec.Command(lint, filepath.Join(repoRoot, "template.yaml")).CombinedOutput()

@@ -115,6 +115,9 @@ type SQSServer struct {
 	queues  map[string]*sqsQueueState
 	handles map[string]*sqsStored
 	changed chan struct{} // closed and replaced whenever a message arrives
+	// polling, when set, is called each time a long poll finds nothing and
+	// waits: a test sends its message only once a receive is waiting.
+	polling func()
 }
 
 // NewSQSServer starts an SQS stand-in with queues. Close it when done. It
@@ -536,6 +539,12 @@ func (s *SQSServer) receive(ctx context.Context, in sqsReceiveInput) (any, *sqsE
 		msgs, changed, err := s.receiveOnce(in)
 		if err != nil || len(msgs) > 0 || !time.Now().Before(deadline) {
 			return map[string]any{"Messages": msgs}, err
+		}
+		s.mu.Lock()
+		polling := s.polling
+		s.mu.Unlock()
+		if polling != nil {
+			polling()
 		}
 		// Long poll: wake on a new message, or now and then for a
 		// visibility timeout running out.

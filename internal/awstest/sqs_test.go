@@ -237,17 +237,43 @@ func TestSQSLongPoll(t *testing.T) {
 	srv, c, _ := newSQSTest(t, SQSQueue{Name: "q.fifo"})
 	srv.SetClock(time.Now) // long polling waits in real time
 	url := srv.QueueURL("q.fifo")
+	// The message is sent once the receive waits on an empty queue, so only
+	// a long poll that wakes for it can return it.
+	waiting, done := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv.mu.Lock()
+	srv.polling = func() { once.Do(func() { close(waiting) }) }
+	srv.mu.Unlock()
+	sent := make(chan error, 1)
 	go func() {
-		time.Sleep(100 * time.Millisecond)
-		send(t, c, url, "late", "g", "d")
+		select {
+		case <-waiting:
+		case <-done:
+			sent <- errors.New("the receive returned without waiting")
+			return
+		}
+		_, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{
+			QueueUrl: aws.String(url), MessageBody: aws.String("late"),
+			MessageGroupId: aws.String("g"), MessageDeduplicationId: aws.String("d"),
+		})
+		sent <- err
 	}()
+	const wait = 20 // seconds, SQS's longest
 	start := time.Now()
-	out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 5})
+	out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: wait})
+	close(done)
+	if sendErr := <-sent; sendErr != nil {
+		t.Fatalf("SendMessage during the long poll: %v", sendErr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "late" || time.Since(start) > 3*time.Second {
-		t.Errorf("long poll got %d messages after %v", len(out.Messages), time.Since(start))
+	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "late" {
+		t.Fatalf("long poll got %d messages, want the one sent while it waited", len(out.Messages))
+	}
+	// Woken by the message, not by the end of the wait.
+	if took := time.Since(start); took >= wait*time.Second {
+		t.Errorf("long poll returned after %v, its whole wait", took)
 	}
 }
 

@@ -52,9 +52,15 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	}
 	first[0].SetName("mutated-by-the-caller")
 
+	// The first render may itself be a hit (another test may have rendered
+	// this commit already); the second one must be.
+	hits := renders.hitCount()
 	again, err := snap.Render(k)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := renders.hitCount() - hits; got != 1 {
+		t.Errorf("a second render at the same revision was answered from the memo %d times, want 1", got)
 	}
 	if again[0].GetName() == "mutated-by-the-caller" {
 		t.Fatal("a caller's change leaked into the memo")
@@ -78,9 +84,13 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer next.Close()
+	hits = renders.hitCount()
 	objs, err := next.Render(next.Config.Kustomizations[0])
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := renders.hitCount() - hits; got != 0 {
+		t.Errorf("a render at a new revision was answered from the memo %d times, want a fresh build", got)
 	}
 	found := false
 	for _, o := range objs {

@@ -22,6 +22,9 @@ type renderMemo struct {
 	mu       sync.Mutex
 	revision string
 	objects  map[[32]byte][]*unstructured.Unstructured
+	// hits counts the renders answered from the memo, so a test can tell a
+	// memoised render from a fresh build that happens to be equal.
+	hits int
 }
 
 func memoKey(opts render.Options) [32]byte {
@@ -36,7 +39,15 @@ func (m *renderMemo) get(revision string, opts render.Options) ([]*unstructured.
 	if !ok || m.revision != revision {
 		return nil, false
 	}
+	m.hits++
 	return deepCopy(objs), true
+}
+
+// hitCount is the number of renders answered from the memo so far.
+func (m *renderMemo) hitCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hits
 }
 
 func (m *renderMemo) put(revision string, opts render.Options, objs []*unstructured.Unstructured) {

@@ -136,7 +136,11 @@ func TestFixtureStory(t *testing.T) {
 		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "Issuer") {
 			t.Fatalf("error = %v, want a reconcile error naming the Issuer", err)
 		}
-		if list, _ := cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{}); len(list.Items) != 0 {
+		list, err := cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 0 {
 			t.Errorf("%d Deployments applied although the Issuer's stage failed its dry-run", len(list.Items))
 		}
 	})
@@ -182,7 +186,10 @@ func TestFixtureStory(t *testing.T) {
 		if diff := cmp.Diff([]string{"Deployment/prod/prod-task-service"}, ids(res.Kustomizations[0].Changes, kube.Configured)); diff != "" {
 			t.Errorf("configured (-want +got):\n%s", diff)
 		}
-		d, _ := cs.AppsV1().Deployments("prod").Get(ctx, "prod-task-service", metav1.GetOptions{})
+		d, err := cs.AppsV1().Deployments("prod").Get(ctx, "prod-task-service", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if img := d.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, "/mamezou-tech/task-service:1.1.0") {
 			t.Errorf("image = %s", img)
 		}
@@ -270,10 +277,18 @@ func TestFixtureStory(t *testing.T) {
 		if len(res.Removed) != 1 || res.Removed[0].Name != "flux-system/task-tool" || len(ids(res.Removed[0].Changes, kube.Deleted)) != 7 {
 			t.Fatalf("removed = %+v", res.Removed)
 		}
-		if inv, _ := s.cluster.Inventory(ctx, s.owner()); inv != nil {
+		inv, err := s.cluster.Inventory(ctx, s.owner())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv != nil {
 			t.Errorf("inventory left behind: %+v", inv)
 		}
-		if list, _ := cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{}); len(list.Items) != 0 {
+		list, err := cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 0 {
 			t.Errorf("%d Deployments left", len(list.Items))
 		}
 	})
@@ -287,8 +302,8 @@ func TestEmptyRenderIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.commit("Point the Kustomization at a ConfigMap", func(dir string) error {
-		os.MkdirAll(filepath.Join(dir, "solo"), 0o755)
 		return errors.Join(
+			os.MkdirAll(filepath.Join(dir, "solo"), 0o755),
 			os.WriteFile(filepath.Join(dir, "solo/cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: solo}\ndata: {a: b}\n"), 0o644),
 			gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-tool-kustomization.yaml"), "path: ./app/overlays/prod", "path: ./solo"),
 			gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-tool-kustomization.yaml"), "targetNamespace: prod", "targetNamespace: "+ns),
