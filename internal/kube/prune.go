@@ -28,8 +28,7 @@ func Stale(old []Entry, current []*unstructured.Unstructured) []Entry {
 // Prune deletes the objects of entries, in background propagation (as Flux
 // does; nothing waits on garbage collection). Only objects that still carry
 // owner's ApplySet label are deleted, so an object Sluice did not apply is
-// never touched; objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
-// (or sluice.dev/prune: disabled) stay.
+// never touched; objects marked in the cluster as pruneExclusions says stay.
 func (m *Manager) Prune(ctx context.Context, owner types.NamespacedName, entries []Entry) ([]Change, error) {
 	objs := make([]*unstructured.Unstructured, 0, len(entries))
 	for _, e := range entries {
@@ -45,7 +44,7 @@ func (m *Manager) Prune(ctx context.Context, owner types.NamespacedName, entries
 	cs, err := m.rm.DeleteAll(ctx, objs, ssa.DeleteOptions{
 		PropagationPolicy: metav1.DeletePropagationBackground,
 		Inclusions:        map[string]string{applySetPartOfLabel: ApplySetID(owner)},
-		Exclusions:        map[string]string{"kustomize.toolkit.fluxcd.io/prune": "disabled", LabelPrefix + "/prune": "disabled"},
+		Exclusions:        pruneExclusions(),
 	})
 	changes := toChanges(cs)
 	if err != nil {
