@@ -29,9 +29,9 @@ const ModeAnnotation = "sluice.dev/drift-mode"
 
 // Cluster is what a drift check needs of the cluster.
 type Cluster interface {
-	Diff(ctx context.Context, objs []*unstructured.Unstructured, ignore []kube.IgnoreRule) ([]kube.ObjectDiff, error)
+	Diff(ctx context.Context, objs []*unstructured.Unstructured, opts kube.DiffOptions) ([]kube.ObjectDiff, error)
 	Inventory(ctx context.Context, owner types.NamespacedName) (*kube.Inventory, error)
-	Exists(ctx context.Context, e kube.Entry) (bool, error)
+	Prunable(ctx context.Context, e kube.Entry) (bool, error)
 }
 
 var _ Cluster = (*kube.Manager)(nil)
@@ -162,18 +162,19 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 		kr.Revision = inv.Revision
 	}
 	kr.Behind = kr.Revision != snap.Revision
-	diffs, err := c.cluster.Diff(ctx, objs, desired.IgnoreRules(k))
+	diffs, err := c.cluster.Diff(ctx, objs, kube.DiffOptions{Force: k.Force, Ignore: desired.IgnoreRules(k)})
 	if err != nil {
 		return fail(err)
 	}
 	kr.Objects = append(kr.Objects, diffs...)
 	if inv != nil {
 		for _, e := range kube.Stale(inv.Entries, objs) {
-			exists, err := c.cluster.Exists(ctx, e)
+			// Objects a prune keeps (marked in the cluster) are no drift.
+			prunable, err := c.cluster.Prunable(ctx, e)
 			if err != nil {
 				return fail(err)
 			}
-			if exists {
+			if prunable {
 				o, _ := e.Object()
 				kr.Objects = append(kr.Objects, kube.ObjectDiff{ID: kube.ObjectID(o), Status: kube.Extra})
 			}
