@@ -79,15 +79,13 @@ func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxco
 		return changes, err
 	}
 	if k.Wait || len(k.HealthChecks) > 0 {
-		timeout := k.Timeout
-		if timeout == 0 {
-			timeout = DefaultTimeout
-		}
-		var awaited []*unstructured.Unstructured
+		// As Flux: wait: true waits for every object the apply did not skip
+		// and ignores healthChecks.
+		awaited, checks := []*unstructured.Unstructured(nil), healthChecks(k)
 		if k.Wait {
-			awaited = objs
+			awaited, checks = notSkipped(objs, changes), nil
 		}
-		if err := r.cluster.Wait(ctx, awaited, healthChecks(k), timeout); err != nil {
+		if err := r.cluster.Wait(ctx, awaited, checks, k.WaitTimeout()); err != nil {
 			return changes, err
 		}
 	}
@@ -127,6 +125,25 @@ func appliedObjects(objs []*unstructured.Unstructured, changes []kube.Change) []
 	for _, o := range objs {
 		if done[kube.ObjectID(o)] {
 			out = append(out, kube.EntryFor(o))
+		}
+	}
+	return out
+}
+
+// notSkipped are the objects of objs an apply did not skip (marked
+// reconcile: disabled, ssa: Ignore, or ssa: IfNotPresent and present): the
+// user chose to leave them as they are, healthy or not.
+func notSkipped(objs []*unstructured.Unstructured, changes []kube.Change) []*unstructured.Unstructured {
+	skipped := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == kube.Skipped {
+			skipped[c.ID] = true
+		}
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if !skipped[kube.ObjectID(o)] {
+			out = append(out, o)
 		}
 	}
 	return out
