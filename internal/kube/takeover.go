@@ -41,7 +41,9 @@ func takeoverFields(desired, live, dryRun *unstructured.Unstructured, ignore jso
 			others = others.Union(set)
 		}
 	}
-	removed := taken.Difference(mine).Difference(others)
+	// A map or list item that desired or another manager still fills stays,
+	// though an Update recorded it as a field of its own.
+	removed := taken.Difference(withParents(mine)).Difference(withParents(others))
 	var fields []string
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -50,8 +52,11 @@ func takeoverFields(desired, live, dryRun *unstructured.Unstructured, ignore jso
 			fields = append(fields, p)
 		}
 	}
-	for p := range removed.All() {
-		if topmost(removed, p) {
+	// Set.All's iterator cannot stop early: walk a copy of the paths.
+	var paths []fieldpath.Path
+	removed.Iterate(func(p fieldpath.Path) { paths = append(paths, p.Copy()) })
+	for _, p := range paths {
+		if reported(removed, paths, p) {
 			add(pointer(p, live.Object))
 		}
 	}
@@ -99,12 +104,31 @@ func fieldSet(e metav1.ManagedFieldsEntry) (*fieldpath.Set, error) {
 	return set, nil
 }
 
-// topmost reports whether no proper prefix of p is in set: a removed list
-// item is one field, not one per field of the item.
-func topmost(set *fieldpath.Set, p fieldpath.Path) bool {
+// withParents is set with every prefix of its members.
+func withParents(set *fieldpath.Set) *fieldpath.Set {
+	out := &fieldpath.Set{}
+	set.Iterate(func(p fieldpath.Path) {
+		for i := 1; i <= len(p); i++ {
+			out.Insert(p[:i].Copy())
+		}
+	})
+	return out
+}
+
+// reported says whether p is one of the fields to name: a removed list
+// item is one field, not one per field of the item; a map whose fields are
+// named is not named itself.
+func reported(set *fieldpath.Set, paths []fieldpath.Path, p fieldpath.Path) bool {
 	for i := 1; i < len(p); i++ {
-		if set.Has(p[:i]) {
+		if p[i-1].FieldName == nil && set.Has(p[:i]) {
 			return false
+		}
+	}
+	if p[len(p)-1].FieldName != nil {
+		for _, q := range paths {
+			if len(q) > len(p) && q[:len(p)].Equals(p) {
+				return false
+			}
 		}
 	}
 	return true
