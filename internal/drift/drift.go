@@ -28,10 +28,10 @@ const ModeAnnotation = "sluice.dev/drift-mode"
 
 // Cluster is what a drift check needs of the cluster.
 type Cluster interface {
-	Diff(ctx context.Context, objs []*unstructured.Unstructured, ignore []kube.IgnoreRule) ([]kube.ObjectDiff, error)
+	Diff(ctx context.Context, objs []*unstructured.Unstructured, opts kube.DiffOptions) ([]kube.ObjectDiff, error)
 	Inventory(ctx context.Context, owner kube.Owner) (*kube.Inventory, error)
 	LegacyInventory(ctx context.Context, owner kube.Owner, source string) (*kube.Inventory, error)
-	Owned(ctx context.Context, owner kube.Owner, e kube.Entry) (bool, error)
+	Prunable(ctx context.Context, owner kube.Owner, e kube.Entry) (bool, error)
 }
 
 var _ Cluster = (*kube.Manager)(nil)
@@ -168,18 +168,20 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 		kr.Revision = inv.Revision
 	}
 	kr.Behind = kr.Revision != snap.Revision
-	diffs, err := c.cluster.Diff(ctx, objs, desired.IgnoreRules(k))
+	diffs, err := c.cluster.Diff(ctx, objs, kube.DiffOptions{Force: k.Force, Ignore: desired.IgnoreRules(k)})
 	if err != nil {
 		return fail(err)
 	}
 	kr.Objects = append(kr.Objects, diffs...)
 	if inv != nil {
 		for _, e := range kube.Stale(inv.Entries, objs) {
-			owned, err := c.cluster.Owned(ctx, ownerOf(inv, owner), e)
+			// Objects a prune keeps (marked in the cluster, or another
+			// installation's since) are no drift.
+			prunable, err := c.cluster.Prunable(ctx, ownerOf(inv, owner), e)
 			if err != nil {
 				return fail(err)
 			}
-			if owned {
+			if prunable {
 				o, _ := e.Object()
 				kr.Objects = append(kr.Objects, kube.ObjectDiff{ID: kube.ObjectID(o), Status: kube.Extra})
 			}

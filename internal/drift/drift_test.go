@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
 	"github.com/sluice-gitops/sluice/internal/desired"
@@ -106,6 +109,16 @@ func (f *fixture) reconcile(names []string) {
 
 func (f *fixture) drift(mode Mode) (*Report, string) {
 	f.t.Helper()
+	rep, metrics, err := f.run(mode)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rep, metrics
+}
+
+// run is one invocation of the drift handler.
+func (f *fixture) run(mode Mode) (*Report, string, error) {
+	f.t.Helper()
 	f.runs++
 	var metrics bytes.Buffer
 	h := NewHandler(New(f.repo, f.git, f.cluster, mode, f.sender), &metrics)
@@ -113,10 +126,7 @@ func (f *fixture) drift(mode Mode) (*Report, string) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}), topicARN)
 	ev := strings.Replace(scheduled, "RUN", f.ns+"-"+string(rune('a'+f.runs)), 1)
 	rep, err := h.Handle(context.Background(), json.RawMessage(ev))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return rep, metrics.String()
+	return rep, metrics.String(), err
 }
 
 func (f *fixture) commit(msg string, fn func(string) error) string {
@@ -311,5 +321,102 @@ func TestHandleRejectsOtherEvents(t *testing.T) {
 				t.Errorf("error = %v, want *InvalidEventError", err)
 			}
 		})
+	}
+}
+
+// TestDriftFailsWhenACheckFails: a Kustomization that could not be checked
+// fails the invocation (the Errors alarm fires), counts in the metrics and
+// is notified, rather than reporting no drift.
+func TestDriftFailsWhenACheckFails(t *testing.T) {
+	f := newFixture(t, "drift-fails")
+	f.commit("Point the Kustomization at a folder that does not exist", func(dir string) error {
+		return gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-tool-kustomization.yaml"), "path: ./app/overlays/prod", "path: ./app/overlays/gone")
+	})
+	rep, metrics, err := f.run(Correct)
+	var failed *CheckFailedError
+	if !errors.As(err, &failed) || failed.Failures["flux-system/"+f.ns] == "" {
+		t.Fatalf("error = %v, want a *CheckFailedError naming flux-system/%s", err, f.ns)
+	}
+	if !strings.Contains(err.Error(), "gone") {
+		t.Errorf("error %q does not say why", err)
+	}
+	if rep == nil || len(rep.Kustomizations) != 1 || rep.Kustomizations[0].Error == "" {
+		t.Errorf("report = %+v", rep)
+	}
+	for _, want := range []string{`"CheckFailed":1`, `"ChecksFailed":1`, `"Repository":`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s: %s", want, metrics)
+		}
+	}
+	if pub := f.sns.Published(); len(pub) != 1 || !strings.Contains(pub[0].Subject, "failed") || !strings.Contains(pub[0].Message, "check failed") {
+		t.Errorf("notifications = %+v", pub)
+	}
+	if msgs := f.sqs.Messages("reconcile.fifo"); len(msgs) != 0 {
+		t.Errorf("%d reconciles queued for a Kustomization that could not be checked", len(msgs))
+	}
+}
+
+// TestDriftFailsWhenTheClusterIsUnreachable: a cluster that does not answer
+// is a failed invocation with its metric, not zero drift.
+func TestDriftFailsWhenTheClusterIsUnreachable(t *testing.T) {
+	f := newFixture(t, "drift-unreachable")
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Host = "https://127.0.0.1:1"
+	gone, err := kube.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cluster = gone
+	_, metrics, err := f.run(Detect)
+	var failed *CheckFailedError
+	if !errors.As(err, &failed) {
+		t.Fatalf("error = %v, want a *CheckFailedError", err)
+	}
+	if !strings.Contains(metrics, `"ChecksFailed":1`) {
+		t.Errorf("metrics = %s", metrics)
+	}
+}
+
+// TestDriftHonoursFluxAnnotations: objects an apply leaves alone (ssa:
+// IfNotPresent, ssa: Ignore, reconcile: disabled) are not drift: nothing
+// reported, queued or notified when someone changes them.
+func TestDriftHonoursFluxAnnotations(t *testing.T) {
+	f := newFixture(t, "drift-marks")
+	ctx, ns := context.Background(), f.ns
+	f.commit("Create task-web's Service once, then leave it to its owners", func(dir string) error {
+		return gittest.ReplaceInFile(filepath.Join(dir, "app/overlays/prod/task-web/service.yaml"), "  namespace: prod\n",
+			"  namespace: prod\n  annotations: {kustomize.toolkit.fluxcd.io/ssa: IfNotPresent}\n")
+	})
+	f.reconcile(nil)
+	mark := func(gvr schema.GroupVersionResource, name, key, value string) {
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value)
+		if _, err := f.dyn.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "someone"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark(deployGVR, "prod-task-service", "kustomize.toolkit.fluxcd.io/ssa", "Ignore")
+	mark(cmGVR, "prod-task-service-config-hb5m86c942", "kustomize.toolkit.fluxcd.io/reconcile", "disabled")
+	mark(svcGVR, "prod-task-web", "team", "web")
+	// Scale the Deployment, edit the ConfigMap; the Service's annotation
+	// above is already a change to an IfNotPresent object.
+	scale := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "prod-task-service", "namespace": ns}, "spec": map[string]any{"replicas": int64(5)}}}
+	if _, err := f.dyn.Resource(deployGVR).Namespace(ns).Apply(ctx, "prod-task-service", scale, metav1.ApplyOptions{FieldManager: "hpa", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	mark(cmGVR, "prod-task-service-config-hb5m86c942", "edited", "by-hand")
+	if _, err := f.dyn.Resource(svcGVR).Namespace(ns).Patch(ctx, "prod-task-web", types.MergePatchType, []byte(`{"spec":{"selector":{"app":"other"}}}`), metav1.PatchOptions{FieldManager: "someone"}); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, _ := f.drift(Correct)
+	if got := notInSync(rep); len(got) != 0 || rep.Queued {
+		t.Errorf("marked objects reported: %+v (queued %v)", got, rep.Queued)
+	}
+	if pub := f.sns.Published(); len(pub) != 0 {
+		t.Errorf("notifications = %+v", pub)
+	}
+	if msgs := f.sqs.Messages("reconcile.fifo"); len(msgs) != 0 {
+		t.Errorf("%d reconciles queued", len(msgs))
 	}
 }

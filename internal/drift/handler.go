@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -60,11 +62,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Report, err
 	if ev.Source != "aws.events" || ev.DetailType != "Scheduled Event" || ev.ID == "" {
 		return nil, &InvalidEventError{fmt.Errorf("source %q, detail-type %q, id %q", ev.Source, ev.DetailType, ev.ID)}
 	}
+	repo := h.checker.repo.Source()
 	rep, snap, err := h.checker.Check(ctx, ev.ID)
 	if snap != nil {
 		defer snap.Close()
 	}
 	if err != nil && rep == nil {
+		if h.Metrics != nil {
+			err = errors.Join(err, WriteRunMetrics(h.Metrics, repo, 1, h.nowFunc()))
+		}
 		return nil, err
 	}
 	var errs []error
@@ -75,17 +81,60 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Report, err
 		errs = append(errs, h.images(ctx, snap, rep))
 	}
 	if h.Metrics != nil {
-		errs = append(errs, WriteMetrics(h.Metrics, rep, h.nowFunc()))
+		errs = append(errs, WriteMetrics(h.Metrics, repo, rep, h.nowFunc()))
 	}
-	if h.Notifier != nil && (rep.Drifted+rep.Missing+rep.Extra > 0 || anyBehind(rep)) {
-		subject := fmt.Sprintf("Sluice: drift in %s", h.checker.repo.Source())
-		if err := h.Notifier.Publish(ctx, subject, Summary(rep, h.checker.repo.Source())); err != nil {
+	failed := checkFailed(rep)
+	if h.Notifier != nil && (rep.Drifted+rep.Missing+rep.Extra > 0 || anyBehind(rep) || failed != nil) {
+		subject := fmt.Sprintf("Sluice: drift in %s", repo)
+		if failed != nil {
+			subject = fmt.Sprintf("Sluice: drift check failed in %s", repo)
+		}
+		if err := h.Notifier.Publish(ctx, subject, Summary(rep, repo)); err != nil {
 			// A notification is a report; the check itself stands.
 			slog.WarnContext(ctx, "sending the drift notification", "error", err)
 		}
 	}
 	slog.InfoContext(ctx, "drift check done", "drifted", rep.Drifted, "missing", rep.Missing, "extra", rep.Extra, "queued", rep.Queued)
+	if failed != nil {
+		// Drift that could not be checked is not "no drift": the invocation
+		// fails, so the function's Errors alarm fires.
+		errs = append(errs, failed)
+	}
 	return rep, errors.Join(errs...)
+}
+
+// CheckFailedError is the drift function's error when some Kustomizations
+// could not be checked (cluster unreachable, access denied, render error).
+// The rest were checked, reported and, in correct mode, queued.
+type CheckFailedError struct {
+	// Failures maps each Kustomization that could not be checked to why.
+	Failures map[string]string
+}
+
+func (e *CheckFailedError) Error() string {
+	names := make([]string, 0, len(e.Failures))
+	for n := range e.Failures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, n+": "+e.Failures[n])
+	}
+	return fmt.Sprintf("drift check failed for %d Kustomization(s): %s", len(names), strings.Join(parts, "; "))
+}
+
+func checkFailed(rep *Report) *CheckFailedError {
+	var e *CheckFailedError
+	for _, k := range rep.Kustomizations {
+		if k.Error != "" {
+			if e == nil {
+				e = &CheckFailedError{Failures: map[string]string{}}
+			}
+			e.Failures[k.Name] = k.Error
+		}
+	}
+	return e
 }
 
 func (h *Handler) images(ctx context.Context, snap *desired.Snapshot, rep *Report) error {

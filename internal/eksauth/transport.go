@@ -44,12 +44,12 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	retry, ok := replayable(req)
 	if !ok {
-		return t.p.explainDenial(resp), nil
+		return discoveryDenial(req, t.p.explainDenial(resp))
 	}
 	fresh, err := t.p.refresh(ctx, token)
 	if err != nil {
 		slog.WarnContext(ctx, "EKS API server refused the token and a new one could not be made", "cluster", t.p.cluster, "error", err)
-		return t.p.explainDenial(resp), nil
+		return discoveryDenial(req, t.p.explainDenial(resp))
 	}
 	slog.InfoContext(ctx, "EKS API server refused the token: retrying once with a new one", "cluster", t.p.cluster, "method", req.Method, "path", req.URL.Path)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxStatusBody))
@@ -58,7 +58,45 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.p.explainDenial(resp), nil
+	return discoveryDenial(req, t.p.explainDenial(resp))
+}
+
+// DeniedError is a 401 to a discovery request, with the hint of what the
+// role needs. client-go reads discovery answers raw, so a 401 there becomes
+// "the server has asked for the client to provide credentials" whatever the
+// body says; as a transport error its message reaches the caller whole.
+type DeniedError struct {
+	URL     string
+	Message string
+}
+
+func (e *DeniedError) Error() string { return e.Message }
+
+// discoveryDenial turns a 401 to a discovery GET (/api, /apis and their
+// group versions) into a DeniedError; other answers pass through.
+func discoveryDenial(req *http.Request, resp *http.Response) (*http.Response, error) {
+	if resp == nil || resp.StatusCode != http.StatusUnauthorized || req.Method != http.MethodGet || !isDiscovery(req.URL.Path) {
+		return resp, nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxStatusBody))
+	_ = resp.Body.Close()
+	status, ok := decodeStatus(resp.Header.Get("Content-Type"), body)
+	if !ok {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, nil
+	}
+	return nil, &DeniedError{URL: req.URL.Redacted(), Message: fmt.Sprintf("%s (%d %s)", status.Message, resp.StatusCode, status.Reason)}
+}
+
+func isDiscovery(path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch parts[0] {
+	case "api":
+		return len(parts) <= 2
+	case "apis":
+		return len(parts) <= 3
+	}
+	return false
 }
 
 // withBearer returns a copy of req that carries token; a RoundTripper must

@@ -125,6 +125,15 @@ func convertKustomization(ref Ref, spec json.RawMessage) (Kustomization, error) 
 		}
 		k.Timeout = d
 	}
+	if raw.Interval != "" {
+		// Events replace polling, but the interval still sets the default
+		// timeout, as in Flux.
+		d, err := time.ParseDuration(raw.Interval)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("spec.interval %q is not a duration such as 10m", raw.Interval))
+		}
+		k.Interval = d
+	}
 	for i, d := range raw.DependsOn {
 		if d.Name == "" {
 			errs = append(errs, fmt.Errorf("spec.dependsOn[%d].name is required", i))
@@ -134,6 +143,10 @@ func convertKustomization(ref Ref, spec json.RawMessage) (Kustomization, error) 
 	for i, hc := range raw.HealthChecks {
 		if hc.Kind == "" || hc.Name == "" {
 			errs = append(errs, fmt.Errorf("spec.healthChecks[%d]: kind and name are required", i))
+		}
+		if hc.APIVersion == "" {
+			// Flux's default, kept from v1beta1, where checks named Deployments.
+			k.HealthChecks[i].APIVersion = DefaultHealthCheckAPIVersion
 		}
 	}
 	for i, rule := range raw.Ignore {

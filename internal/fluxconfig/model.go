@@ -91,7 +91,8 @@ type Kustomization struct {
 	Prune           bool
 	Wait            bool
 	HealthChecks    []ObjectRef
-	Timeout         time.Duration // zero: not set
+	Timeout         time.Duration // zero: not set (see WaitTimeout)
+	Interval        time.Duration // zero: not set; only sets the default timeout
 	DependsOn       []Ref
 	Force           bool
 	Suspend         bool
@@ -118,6 +119,24 @@ const (
 	// DeletionPolicyOrphan leaves them in the cluster.
 	DeletionPolicyOrphan = "Orphan"
 )
+
+// MinWaitTimeout is the shortest wait Flux allows a Kustomization.
+const MinWaitTimeout = 30 * time.Second
+
+// WaitTimeout is how long a reconcile of k waits for health, as Flux's
+// Kustomization.GetTimeout: spec.timeout, else spec.interval less 30 s, and
+// never less than MinWaitTimeout.
+func (k Kustomization) WaitTimeout() time.Duration {
+	d := k.Interval - 30*time.Second
+	if k.Timeout > 0 {
+		d = k.Timeout
+	}
+	return max(d, MinWaitTimeout)
+}
+
+// DefaultHealthCheckAPIVersion is the apiVersion of a health check that
+// names none, as in Flux.
+const DefaultHealthCheckAPIVersion = "apps/v1"
 
 // Image is a kustomize image override.
 type Image struct {

@@ -51,6 +51,7 @@ type rawKustomization struct {
 	Wait         bool         `json:"wait"`
 	HealthChecks []ObjectRef  `json:"healthChecks"`
 	Timeout      string       `json:"timeout"`
+	Interval     string       `json:"interval"`
 	DependsOn    []rawName    `json:"dependsOn"`
 	Force        bool         `json:"force"`
 	Suspend      bool         `json:"suspend"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -33,6 +34,7 @@ func TestReadFixture(t *testing.T) {
 		Kustomizations: []Kustomization{{
 			Ref: ref, Source: src("task-tool-kustomization.yaml"),
 			SourceRef: CrossRef{Kind: "GitRepository", Ref: ref}, Path: "./app/overlays/prod", Prune: true, TargetNamespace: "prod", DeletionPolicy: DeletionPolicyMirrorPrune,
+			Interval: 5 * time.Minute,
 		}},
 		ImageRepositories: []ImageRepository{{
 			Ref: Ref{Namespace: "flux-system", Name: "task-service"}, Source: src("task-service-registry.yaml"),
@@ -230,5 +232,54 @@ func TestLevels(t *testing.T) {
 				t.Errorf("blocked (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestWaitTimeout: the default timeout is Flux's GetTimeout.
+func TestWaitTimeout(t *testing.T) {
+	tests := []struct {
+		name              string
+		timeout, interval time.Duration
+		want              time.Duration
+	}{
+		{name: "timeout set", timeout: 3 * time.Minute, interval: 10 * time.Minute, want: 3 * time.Minute},
+		{name: "interval less 30s", interval: 10 * time.Minute, want: 9*time.Minute + 30*time.Second},
+		{name: "short interval: 30s", interval: 45 * time.Second, want: 30 * time.Second},
+		{name: "short timeout: 30s", timeout: 5 * time.Second, interval: 10 * time.Minute, want: 30 * time.Second},
+		{name: "neither", want: 30 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (Kustomization{Timeout: tt.timeout, Interval: tt.interval}).WaitTimeout(); got != tt.want {
+				t.Errorf("WaitTimeout = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHealthCheckAPIVersionDefault: a check without apiVersion names an
+// apps/v1 object, as in Flux (a Deployment, not a core object).
+func TestHealthCheckAPIVersionDefault(t *testing.T) {
+	fsys := fstest.MapFS{"c/k.yaml": {Data: []byte(`apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  prune: true
+  sourceRef: {kind: GitRepository, name: repo}
+  healthChecks:
+    - {kind: Deployment, name: web, namespace: apps}
+    - {apiVersion: v1, kind: Service, name: web, namespace: apps}
+`)}}
+	cfg, err := Read(fsys, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ObjectRef{
+		{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", Namespace: "apps"},
+		{APIVersion: "v1", Kind: "Service", Name: "web", Namespace: "apps"},
+	}
+	if diff := cmp.Diff(want, cfg.Kustomizations[0].HealthChecks); diff != "" {
+		t.Errorf("health checks (-want +got):\n%s", diff)
 	}
 }

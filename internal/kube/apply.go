@@ -7,6 +7,7 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
+	"github.com/fluxcd/pkg/ssa/normalize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -54,7 +55,10 @@ type ApplyOptions struct {
 }
 
 // Apply server-side applies objs in stages: CRDs, Namespaces and ClusterRoles
-// first, waited for, then the rest. Each stage is dry-run on the server in
+// first, waited for, then the rest. objs are normalised first, as Flux does
+// (a Secret's stringData becomes data, so Sluice owns the keys and removing
+// one in Git removes it; ports get their default protocol), and objects
+// applied before by Flux or kubectl are taken over (see takeover). Each stage is dry-run on the server in
 // full before any of it is applied, so an invalid object or an unknown kind
 // leaves its stage and every later one unapplied; the error names the object.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) ([]Change, error) {
@@ -66,9 +70,13 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	}
 	o.DriftIgnoreRules = ignoreRules(opts.Ignore)
 	// Objects that opt out with Flux's annotations are left as they are.
-	o.ExclusionSelector = map[string]string{"kustomize.toolkit.fluxcd.io/reconcile": "disabled", LabelPrefix + "/reconcile": "disabled"}
-	o.IfNotPresentSelector = map[string]string{"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
-	o.ForceSelector = map[string]string{"kustomize.toolkit.fluxcd.io/force": "enabled"}
+	o.ExclusionSelector = excluded()
+	o.IfNotPresentSelector = ifNotPresent()
+	o.ForceSelector = forced()
+	o.Cleanup = takeover()
+	if err := normalize.UnstructuredList(objs); err != nil {
+		return nil, fmt.Errorf("normalising: %w", err)
+	}
 	cs, err := m.rm.ApplyAllStaged(ctx, objs, o)
 	changes := toChanges(cs)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
+	"github.com/fluxcd/pkg/ssa/normalize"
+	"github.com/fluxcd/pkg/ssa/utils"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -30,43 +32,103 @@ type ObjectDiff struct {
 	ID     string   `json:"id"`
 	Status Status   `json:"status"`
 	Fields []string `json:"fields,omitempty"`
+	// Recreate marks a Drifted object whose immutable fields changed: a
+	// correction deletes and recreates it (spec.force or the
+	// kustomize.toolkit.fluxcd.io/force: enabled mark).
+	Recreate bool `json:"recreate,omitempty"`
+}
+
+// DiffOptions change how objects are compared, as ApplyOptions change how
+// they are applied, so a drift check reports what a correction would do.
+type DiffOptions struct {
+	// Force: an immutable-field change is drift that a correction recreates,
+	// rather than an error.
+	Force bool
+	// Ignore rules keep fields that others own.
+	Ignore []IgnoreRule
 }
 
 // Diff compares objs with the cluster by a server-side apply dry-run with
 // Sluice's field manager, so defaulted fields never count as drift; fields
-// matched by ignore rules do not count either. Results keep objs' order.
-func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, ignore []IgnoreRule) ([]ObjectDiff, error) {
-	opts := ssa.DefaultDiffOptions()
-	opts.DriftIgnoreRules = ignoreRules(ignore)
-	opts.Exclusions = map[string]string{"kustomize.toolkit.fluxcd.io/reconcile": "disabled", LabelPrefix + "/reconcile": "disabled"}
+// matched by ignore rules do not count either, nor do objects an apply
+// leaves alone (reconcile disabled, ssa Ignore, ssa IfNotPresent once they
+// exist). Fields a takeover from Flux or kubectl would remove count. Results
+// keep objs' order.
+func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, opts DiffOptions) ([]ObjectDiff, error) {
+	o := ssa.DefaultDiffOptions()
+	o.DriftIgnoreRules = ignoreRules(opts.Ignore)
+	o.Exclusions = excluded()
+	o.IfNotPresentSelector = ifNotPresent()
+	o.Force = opts.Force
+	o.ForceSelector = forced()
+	compiled, err := jsondiff.CompileIgnoreRules(o.DriftIgnoreRules)
+	if err != nil {
+		return nil, fmt.Errorf("ignore rules: %w", err)
+	}
 	out := make([]ObjectDiff, len(objs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i, obj := range objs {
 		g.Go(func() error {
-			entry, live, merged, err := m.rm.Diff(ctx, obj.DeepCopy(), opts)
-			if err != nil {
-				return fmt.Errorf("dry-run of %s: %w", ObjectID(obj), err)
-			}
-			d := ObjectDiff{ID: ObjectID(obj), Status: InSync}
-			switch entry.Action {
-			case ssa.CreatedAction:
-				d.Status = Missing
-			case ssa.ConfiguredAction:
-				d.Status = Drifted
-				d.Fields, err = changedFields(live, merged)
-				if err != nil {
-					return fmt.Errorf("comparing %s: %w", ObjectID(obj), err)
-				}
-			}
+			d, err := m.diff(ctx, obj, o, compiled)
 			out[i] = d
-			return nil
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ssa.DiffOptions, ignore jsondiff.CompiledIgnoreRules) (ObjectDiff, error) {
+	d := ObjectDiff{ID: ObjectID(obj), Status: InSync}
+	want := []*unstructured.Unstructured{obj.DeepCopy()}
+	if err := normalize.UnstructuredList(want); err != nil {
+		return d, fmt.Errorf("normalising: %w", err)
+	}
+	seen := &observed{}
+	entry, live, merged, err := m.rm.Diff(withObserved(ctx, seen), want[0], o)
+	if err != nil {
+		return d, fmt.Errorf("dry-run of %s: %w", d.ID, err)
+	}
+	switch entry.Action {
+	case ssa.SkippedAction:
+		return d, nil
+	case ssa.CreatedAction:
+		d.Status = Missing
+		if seen.live != nil && seen.live.GetUID() != "" {
+			d.Status, d.Recreate = Drifted, true
+		}
+		return d, nil
+	case ssa.ConfiguredAction:
+		d.Status = Drifted
+		if d.Fields, err = changedFields(live, merged); err != nil {
+			return d, fmt.Errorf("comparing %s: %w", d.ID, err)
+		}
+	}
+	taken, err := takeoverFields(want[0], seen.live, seen.dryRun, ignore)
+	if err != nil {
+		return d, fmt.Errorf("comparing %s: %w", d.ID, err)
+	}
+	if len(taken) > 0 {
+		d.Status = Drifted
+		d.Fields = mergeSorted(d.Fields, taken)
+	}
+	return d, nil
+}
+
+func mergeSorted(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range append(append([]string{}, a...), b...) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // changedFields lists the JSON pointers where live differs from what an apply
@@ -110,8 +172,12 @@ func changedFields(live, merged *unstructured.Unstructured) ([]string, error) {
 // pointerEscaper escapes a key as one JSON pointer (RFC 6901) segment.
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
-// Exists reports whether the object of an inventory entry is in the cluster.
-func (m *Manager) Exists(ctx context.Context, e Entry) (bool, error) {
+// Prunable reports whether the object of an inventory entry is what a prune
+// of owner would delete: in the cluster, still a member of owner's ApplySet
+// (not taken over by another installation since), and without a mark that
+// makes a prune keep it (pruneExclusions). A drift check reports these as
+// Extra, since a correction deletes them.
+func (m *Manager) Prunable(ctx context.Context, owner Owner, e Entry) (bool, error) {
 	obj, err := e.Object()
 	if err != nil {
 		return false, err
@@ -119,25 +185,7 @@ func (m *Manager) Exists(ctx context.Context, e Entry) (bool, error) {
 	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 	switch {
 	case err == nil:
-		return true, nil
-	case apierrors.IsNotFound(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("reading %s: %w", e.ID, err)
-}
-
-// Owned reports whether the object of an inventory entry is in the cluster
-// and still a member of owner's ApplySet: what a prune would delete. An object
-// another installation has since applied is not owner's to report.
-func (m *Manager) Owned(ctx context.Context, owner Owner, e Entry) (bool, error) {
-	obj, err := e.Object()
-	if err != nil {
-		return false, err
-	}
-	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-	switch {
-	case err == nil:
-		return obj.GetLabels()[applySetPartOfLabel] == ApplySetID(owner), nil
+		return obj.GetLabels()[applySetPartOfLabel] == ApplySetID(owner) && !utils.AnyInMetadata(obj, pruneExclusions()), nil
 	case apierrors.IsNotFound(err):
 		return false, nil
 	}

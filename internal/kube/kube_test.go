@@ -272,7 +272,7 @@ func TestDiff(t *testing.T) {
 	if _, err := m.Apply(ctx, desired(), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.Diff(ctx, desired(), nil)
+	got, err := m.Diff(ctx, desired(), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := m.Diff(ctx, desired(), tt.ignore)
+			got, err := m.Diff(ctx, desired(), DiffOptions{Ignore: tt.ignore})
 			if err != nil {
 				t.Fatal(err)
 			}

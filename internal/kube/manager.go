@@ -63,7 +63,7 @@ func New(cfg *rest.Config) (*Manager, error) {
 		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
 	}
 	poller := polling.NewStatusPoller(c, mapper, polling.Options{})
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: LabelPrefix})
+	rm := ssa.NewResourceManager(observingClient{c}, poller, ssa.Owner{Field: FieldManager, Group: LabelPrefix})
 	rm.SetConcurrency(concurrency)
 	return &Manager{client: c, rm: rm, nowFunc: time.Now}, nil
 }

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/fluxcd/pkg/ssa"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Stale returns the entries of old that are not in current.
@@ -29,8 +31,7 @@ func Stale(old []Entry, current []*unstructured.Unstructured) []Entry {
 // Prune deletes the objects of entries, in background propagation (as Flux
 // does; nothing waits on garbage collection). Only objects that still carry
 // owner's ApplySet label are deleted, so an object Sluice did not apply is
-// never touched; objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
-// (or sluice.dev/prune: disabled) stay.
+// never touched; objects marked in the cluster as pruneExclusions says stay.
 func (m *Manager) Prune(ctx context.Context, owner Owner, entries []Entry) ([]Change, error) {
 	objs := make([]*unstructured.Unstructured, 0, len(entries))
 	for _, e := range entries {
@@ -46,7 +47,7 @@ func (m *Manager) Prune(ctx context.Context, owner Owner, entries []Entry) ([]Ch
 	cs, err := m.rm.DeleteAll(ctx, objs, ssa.DeleteOptions{
 		PropagationPolicy: metav1.DeletePropagationBackground,
 		Inclusions:        map[string]string{applySetPartOfLabel: ApplySetID(owner)},
-		Exclusions:        map[string]string{"kustomize.toolkit.fluxcd.io/prune": "disabled", LabelPrefix + "/prune": "disabled"},
+		Exclusions:        pruneExclusions(),
 	})
 	changes := toChanges(cs)
 	if err != nil {
@@ -65,7 +66,7 @@ func (m *Manager) WaitForTermination(ctx context.Context, entries []Entry, timeo
 	for {
 		var still []Entry
 		for _, e := range pending {
-			exists, err := m.Exists(ctx, e)
+			exists, err := m.exists(ctx, e)
 			if err != nil && ctx.Err() == nil {
 				return err
 			}
@@ -87,4 +88,19 @@ func (m *Manager) WaitForTermination(ctx context.Context, entries []Entry, timeo
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+func (m *Manager) exists(ctx context.Context, e Entry) (bool, error) {
+	obj, err := e.Object()
+	if err != nil {
+		return false, err
+	}
+	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("reading %s: %w", e.ID, err)
 }

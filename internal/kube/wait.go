@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,9 +21,15 @@ type HealthCheck struct {
 	Group, Kind, Namespace, Name string
 }
 
+// ErrInvocationDeadline marks a health check that the invocation's own
+// deadline (the Lambda function's timeout) cut shorter than the
+// Kustomization's timeout asked for: not the workload's verdict.
+var ErrInvocationDeadline = errors.New("the invocation's deadline came before the Kustomization's timeout")
+
 // Wait waits until objs and checks are healthy (kstatus Current), or fails
 // naming what is not when timeout passes or ctx ends, whichever is first: a
-// Lambda's own deadline bounds every wait.
+// Lambda's own deadline bounds every wait, and when it is the shorter the
+// error wraps ErrInvocationDeadline and says so.
 func (m *Manager) Wait(ctx context.Context, objs []*unstructured.Unstructured, checks []HealthCheck, timeout time.Duration) error {
 	set := object.UnstructuredSetToObjMetadataSet(objs)
 	for _, c := range checks {
@@ -31,22 +38,31 @@ func (m *Manager) Wait(ctx context.Context, objs []*unstructured.Unstructured, c
 	if len(set) == 0 {
 		return nil
 	}
+	wait, cut := timeout, false
 	if dl, ok := ctx.Deadline(); ok {
 		// Leave time to record the failure before Lambda stops the function.
 		if left := time.Until(dl) - 2*time.Second; left < timeout {
-			timeout = max(left, time.Second)
+			wait, cut = max(left, time.Second), true
 		}
 	}
-	interval := min(time.Second, timeout/4)
-	if err := m.rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
-		// The poller may stop on its own request's deadline rather than
-		// report what it waited for: say which objects are not healthy.
-		if unhealthy := m.unhealthy(set); len(unhealthy) > 0 {
-			return fmt.Errorf("health check failed after %s: %s", timeout, strings.Join(unhealthy, "; "))
-		}
+	interval := min(time.Second, wait/4)
+	err := m.rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: interval, Timeout: wait, FailFast: true})
+	if err == nil {
+		return nil
+	}
+	// The poller may stop on its own request's deadline rather than report
+	// what it waited for: say which objects are not healthy.
+	why := err.Error()
+	if unhealthy := m.unhealthy(set); len(unhealthy) > 0 {
+		why = strings.Join(unhealthy, "; ")
+	} else if !cut {
 		return fmt.Errorf("health check: %w", err)
 	}
-	return nil
+	if cut {
+		return fmt.Errorf("health check stopped after %s, short of its %s timeout: %w (raise the function's timeout or lower spec.timeout); not healthy yet: %s",
+			wait.Round(time.Second), timeout, ErrInvocationDeadline, why)
+	}
+	return fmt.Errorf("health check failed after %s: %s", timeout, why)
 }
 
 // unhealthy lists the objects of set that are not Current, with their status.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -109,16 +110,14 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 		return changes, err
 	}
 	if k.Wait || len(k.HealthChecks) > 0 {
-		timeout := k.Timeout
-		if timeout == 0 {
-			timeout = DefaultTimeout
-		}
-		var awaited []*unstructured.Unstructured
+		// As Flux: wait: true waits for every object the apply did not skip
+		// and ignores healthChecks.
+		awaited, checks := []*unstructured.Unstructured(nil), healthChecks(k)
 		if k.Wait {
-			awaited = objs
+			awaited, checks = notSkipped(objs, changes), nil
 		}
 		wctx := watch.waitContext()
-		if err := r.cluster.Wait(wctx, awaited, healthChecks(k), timeout); err != nil {
+		if err := r.cluster.Wait(wctx, awaited, checks, k.WaitTimeout()); err != nil {
 			var moved *NewRevisionError
 			if errors.As(context.Cause(wctx), &moved) {
 				return changes, moved
@@ -132,7 +131,7 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 func (r *Reconciler) save(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, es []kube.Entry, revision string) error {
 	return r.cluster.SaveInventory(ctx, kube.Inventory{
 		Owner: snap.Repository.Owner(k.Ref), Source: snap.Repository.Source(), Path: snap.Repository.Path(),
-		Revision: revision, Prune: k.Prune, DeletionPolicy: k.DeletionPolicy, Timeout: k.Timeout, Entries: es,
+		Revision: revision, Prune: k.Prune, DeletionPolicy: k.DeletionPolicy, Timeout: k.WaitTimeout(), Entries: es,
 	})
 }
 
@@ -158,6 +157,25 @@ func entries(objs []*unstructured.Unstructured) []kube.Entry {
 	out := make([]kube.Entry, 0, len(objs))
 	for _, o := range objs {
 		out = append(out, kube.EntryFor(o))
+	}
+	return out
+}
+
+// notSkipped are the objects of objs an apply did not skip (marked
+// reconcile: disabled, ssa: Ignore, or ssa: IfNotPresent and present): the
+// user chose to leave them as they are, healthy or not.
+func notSkipped(objs []*unstructured.Unstructured, changes []kube.Change) []*unstructured.Unstructured {
+	skipped := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == kube.Skipped {
+			skipped[c.ID] = true
+		}
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if !skipped[kube.ObjectID(o)] {
+			out = append(out, o)
+		}
 	}
 	return out
 }
@@ -276,7 +294,7 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 		if policy == fluxconfig.DeletionPolicyWaitForTermination {
 			timeout := inv.Timeout
 			if timeout == 0 {
-				timeout = DefaultTimeout
+				timeout = 5 * time.Minute // Flux's default interval, for inventories that predate the field
 			}
 			waitErr = r.cluster.WaitForTermination(work, deletedEntries(inv.Entries, changes), timeout)
 		}

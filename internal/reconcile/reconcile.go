@@ -57,10 +57,6 @@ var (
 	_ Statuses = (*github.StatusSetter)(nil)
 )
 
-// DefaultTimeout bounds health checks of a Kustomization without
-// spec.timeout; the function's own deadline bounds it further.
-const DefaultTimeout = 5 * time.Minute
-
 // maxParallel bounds the Kustomizations of one dependency level applied at once.
 const maxParallel = 4
 
