@@ -19,9 +19,11 @@ import (
 	"github.com/sluice-gitops/sluice/internal/setters"
 )
 
-// Git clones the config repository.
+// Git clones the config repository: its config branch, and the branch an
+// automation's commits build on (its push branch once that exists).
 type Git interface {
 	Clone(ctx context.Context, branch string) (*gitrepo.Checkout, error)
+	CloneForPush(ctx context.Context, push, base string) (*gitrepo.Checkout, error)
 }
 
 var _ Git = (*gitrepo.Repo)(nil)
@@ -160,12 +162,25 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 }
 
 // automate makes a's change and pushes it, retrying on a fresh clone when
-// the push is rejected. *co is the clone to start from (nil: clone one); it
-// is handed back only while unchanged, for the next automation.
+// the push is rejected. *co is the clone of the config branch to start from
+// (nil: clone one); it is handed back only while unchanged, for the next
+// automation. An automation with a push branch of its own works in a clone
+// of that branch (of the config branch until the push branch exists), as
+// Flux does, so that each update builds on the last; the config branch is
+// never written.
 func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+	if a.PushBranch != u.repo.Branch {
+		var own *gitrepo.Checkout
+		defer func() {
+			if own != nil {
+				own.Close()
+			}
+		}()
+		co = &own
+	}
 	for attempt := 1; ; attempt++ {
 		if *co == nil {
-			c, err := u.git.Clone(ctx, u.repo.Branch)
+			c, err := u.git.CloneForPush(ctx, a.PushBranch, u.repo.Branch)
 			if err != nil {
 				return "", nil, err
 			}
