@@ -55,9 +55,9 @@ type GitRepository struct {
 	Ref
 	Source Source
 	URL    string
-	// Exactly one of Branch, Tag, SemVer, Commit, RefName is set; a
-	// GitRepository with no ref follows the default branch, as Flux does
-	// ("master" in Flux's API default).
+	// At most one of Branch, Tag, SemVer, Commit, RefName is set. A
+	// GitRepository of the config repository with no ref is served by the
+	// config branch, SLUICE_GIT_BRANCH (not Flux's API default "master").
 	Branch, Tag, SemVer, Commit, RefName string
 	// SecretRef names the credential: Secrets Manager id sluice/<ns>/<name>.
 	SecretRef string

@@ -13,10 +13,6 @@ import (
 	"github.com/sluice-gitops/sluice/internal/repoid"
 )
 
-// fluxDefaultBranch is the branch of a GitRepository that names no ref, as
-// Flux's API defaults it.
-const fluxDefaultBranch = "master"
-
 // Automation is an ImageUpdateAutomation that commits to the config branch,
 // with its branches and update path resolved.
 type Automation struct {
@@ -46,7 +42,7 @@ func Automations(ctx context.Context, cfg *fluxconfig.Config, url, branch string
 			log.InfoContext(ctx, "image update automation skipped: suspended")
 			continue
 		}
-		checkout, reason := checkoutBranch(cfg, a, url)
+		checkout, reason := checkoutBranch(cfg, a, url, branch)
 		if reason != "" {
 			log.InfoContext(ctx, "image update automation skipped: "+reason)
 			continue
@@ -70,8 +66,11 @@ func Automations(ctx context.Context, cfg *fluxconfig.Config, url, branch string
 }
 
 // checkoutBranch returns the branch a checks out of the repository at url,
-// or why it does not check out a branch of that repository.
-func checkoutBranch(cfg *fluxconfig.Config, a fluxconfig.ImageUpdateAutomation, url string) (string, string) {
+// or why it does not check out a branch of that repository. A GitRepository
+// of that repository that names no ref is served by the config branch's
+// clone (DESIGN.md: the config repository's branch is SLUICE_GIT_BRANCH), so
+// it checks out configBranch, not Flux's API default "master".
+func checkoutBranch(cfg *fluxconfig.Config, a fluxconfig.ImageUpdateAutomation, url, configBranch string) (string, string) {
 	var src *fluxconfig.GitRepository
 	for i, g := range cfg.GitRepositories {
 		if g.Ref == a.SourceRef.Ref {
@@ -92,7 +91,7 @@ func checkoutBranch(cfg *fluxconfig.Config, a fluxconfig.ImageUpdateAutomation, 
 		// Flux refuses too: a commit needs a branch to go on.
 		return "", fmt.Sprintf("neither it nor its GitRepository %s names a branch to commit to", src.Ref)
 	}
-	return fluxDefaultBranch, ""
+	return configBranch, ""
 }
 
 // updatePath cleans spec.update.path, relative to the repository root as in
