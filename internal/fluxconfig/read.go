@@ -112,6 +112,7 @@ type object struct {
 	Metadata   struct {
 		Name        string            `json:"name"`
 		Namespace   string            `json:"namespace"`
+		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec json.RawMessage `json:"spec"`
@@ -162,6 +163,10 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 	ref := Ref{Namespace: ns, Name: obj.Metadata.Name}
 	if err := c.convert(obj.Kind, ref, obj.Metadata.Annotations, obj.Spec, src); err != nil {
 		return fmt.Errorf("%s: %s: %w", where, id, err)
+	}
+	if obj.Kind == "ImagePolicy" {
+		// An automation's policySelector selects on them.
+		c.ImagePolicies[len(c.ImagePolicies)-1].Labels = obj.Metadata.Labels
 	}
 	return nil
 }

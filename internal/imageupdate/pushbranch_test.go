@@ -2,6 +2,7 @@ package imageupdate
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,53 @@ func TestPushBranchTenUpdates(t *testing.T) {
 	res := invoke(t, h, ecrEvent(t, ActionPush, taskService, "1.1.10", nil))
 	if head, _ := w.git.Head(repoName, "image-updates"); res.Commit != nil || head != last {
 		t.Errorf("a repeated event committed: result %v, head %s, want %s", res.Commit, head, last)
+	}
+}
+
+// TestAutomationScopeAndValues: an automation updates only the policies of
+// its namespace that its policySelector selects, and its
+// messageTemplateValues reach the template as .Values.
+func TestAutomationScopeAndValues(t *testing.T) {
+	const webMarker = `newTag: 1.0.0 # {"$imagepolicy": "flux-system:task-web:tag"}`
+	w := newWorld(t, func(dir string) error {
+		auto := filepath.Join(dir, "clusters/prod/task-tool-automation.yaml")
+		if err := gittest.ReplaceInFile(auto, "      messageTemplate: '{{range .Updated.Images}}{{println .}}{{end}}'",
+			"      messageTemplate: '{{ .Values.env }}: {{range .Updated.Images}}{{.}}{{end}}'\n      messageTemplateValues:\n        env: production"); err != nil {
+			return err
+		}
+		if err := gittest.ReplaceInFile(auto, "  update:", "  policySelector:\n    matchLabels:\n      automated: \"yes\"\n  update:"); err != nil {
+			return err
+		}
+		if err := gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-service-policy.yaml"), "  namespace: flux-system",
+			"  namespace: flux-system\n  labels:\n    automated: \"yes\""); err != nil {
+			return err
+		}
+		// task-web has a policy and a marker, but no label the selector wants.
+		web := "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata: {name: task-web, namespace: flux-system}\n" +
+			"spec: {image: " + imageHost + "/mamezou-tech/task-web}\n---\n" +
+			"apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata: {name: task-web, namespace: flux-system}\n" +
+			"spec: {imageRepositoryRef: {name: task-web}, policy: {semver: {range: 1.x}}}\n"
+		if err := os.WriteFile(filepath.Join(dir, "clusters/prod/task-web.yaml"), []byte(web), 0o644); err != nil {
+			return err
+		}
+		return gittest.ReplaceInFile(filepath.Join(dir, overlay), "mamezou-tech/task-web\n    newTag: 1.0.0", "mamezou-tech/task-web\n    "+webMarker)
+	})
+	h := w.handler(token)
+	seed := w.head()
+	w.push("mamezou-tech/task-web", "1.5.0")
+	res := invoke(t, h, ecrEvent(t, ActionPush, "mamezou-tech/task-web", "1.5.0", nil))
+	if res.Commit != nil || w.head() != seed {
+		t.Fatalf("a policy the policySelector does not select was committed: %+v", res)
+	}
+	if got := w.file(overlay); !strings.Contains(got, webMarker) {
+		t.Errorf("task-web's marker changed:\n%s", got)
+	}
+	w.push(taskService, "1.1.0")
+	res = invoke(t, h, ecrEvent(t, ActionPush, taskService, "1.1.0", nil))
+	if res.Commit == nil {
+		t.Fatal("the selected policy was not committed")
+	}
+	if c := w.history()[0]; c.Message != "production: "+imageHost+"/"+taskService+":1.1.0" {
+		t.Errorf("commit message %q, want the template with .Values.env", c.Message)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -137,9 +136,10 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	res.Policies = images.Tags(imgs)
 	autos, autoErr := images.Automations(ctx, cfg, u.repo.URL, u.repo.Branch)
 	errs := []error{resolveErr, autoErr}
-	if len(imgs) > 0 {
-		for _, a := range autos {
-			sha, files, err := u.automate(ctx, &co, a, imgs)
+	for _, a := range autos {
+		// Only the policies of its namespace that its policySelector selects.
+		if mine := a.Images(cfg, imgs); len(mine) > 0 {
+			sha, files, err := u.automate(ctx, &co, cfg, a, mine)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("ImageUpdateAutomation %s: %w", a.Ref, err))
 				continue
@@ -168,7 +168,7 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 // of that branch (of the config branch until the push branch exists), as
 // Flux does, so that each update builds on the last; the config branch is
 // never written.
-func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, cfg *fluxconfig.Config, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
 	if a.PushBranch != u.repo.Branch {
 		var own *gitrepo.Checkout
 		defer func() {
@@ -186,7 +186,7 @@ func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.
 			}
 			*co = c
 		}
-		sha, files, err := u.apply(ctx, *co, a, imgs)
+		sha, files, err := u.apply(ctx, *co, cfg, a, imgs)
 		if err == nil && sha == "" {
 			return "", nil, nil
 		}
@@ -217,8 +217,17 @@ func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.
 // apply rewrites the setters under a's update path in co, commits and
 // pushes. It returns the commit and the changed files, or "" when nothing
 // changed.
-func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
-	changed, err := setters.Update(setters.Dir(filepath.Join(co.Dir, filepath.FromSlash(a.Path))), imgs)
+func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, cfg *fluxconfig.Config, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+	root, err := a.OpenPath(co.Dir)
+	if err != nil {
+		return "", nil, err
+	}
+	defer root.Close()
+	// IfNotPresent digests are kept as the branch the commit builds on holds them.
+	if imgs, err = images.KeepPresentDigests(root.FS(), cfg, imgs); err != nil {
+		return "", nil, fmt.Errorf("reading the setters under %s: %w", a.Path, err)
+	}
+	changed, err := setters.Update(setters.Root(root), imgs)
 	if err != nil {
 		return "", nil, fmt.Errorf("updating the setters under %s: %w", a.Path, err)
 	}
@@ -229,7 +238,7 @@ func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, a images.Auto
 	if len(changed.FileChanges) == 0 {
 		return "", nil, nil
 	}
-	data := commitmsg.NewTemplateData(commitmsg.NamespacedName{Namespace: a.Namespace, Name: a.Name}, changed, nil)
+	data := commitmsg.NewTemplateData(commitmsg.NamespacedName{Namespace: a.Namespace, Name: a.Name}, changed, a.MessageTemplateValues)
 	msg, err := commitmsg.Render(a.MessageTemplate, data)
 	if err != nil {
 		return "", nil, err
