@@ -266,8 +266,8 @@ func TestResultProjections(t *testing.T) {
 	c1 := Change{OldValue: "1", NewValue: "2", Setter: "ns:p:tag"}
 	c2 := Change{OldValue: "x:1", NewValue: "x:2", Setter: "ns:q"}
 	r := Result{FileChanges: map[string]ObjectChanges{
-		"z.yaml": {a: {c1}},
-		"a.yaml": {a: {c2}, b: {c1}},
+		"z.yaml":      {a: {c1}},
+		"a.yaml":      {a: {c2}, b: {c1}},
 		"values.yaml": {{}: {c1}}, // not an object: in Files and Changes, not in Objects
 	}, Images: map[string]Image{"ns/p": {Name: "p", Tag: "2"}, "ns/q": {Name: "x", Tag: "2"}}}
 	if diff := cmp.Diff([]string{"a.yaml", "values.yaml", "z.yaml"}, r.Files()); diff != "" {
