@@ -140,8 +140,13 @@ type Signature struct {
 }
 
 // CommitAll commits every change in the working tree with message and
-// author. It returns the new commit, or "" when nothing changed.
-func (c *Checkout) CommitAll(message string, author Signature) (string, error) {
+// author, as opts say (SignWith). It returns the new commit, or "" when
+// nothing changed.
+func (c *Checkout) CommitAll(message string, author Signature, opts ...CommitOption) (string, error) {
+	var o commitOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	wt, err := c.repo.Worktree()
 	if err != nil {
 		return "", err
@@ -161,7 +166,8 @@ func (c *Checkout) CommitAll(message string, author Signature) (string, error) {
 		when = time.Now()
 	}
 	h, err := wt.Commit(message, &gogit.CommitOptions{
-		Author: &object.Signature{Name: author.Name, Email: author.Email, When: when},
+		Author:  &object.Signature{Name: author.Name, Email: author.Email, When: when},
+		SignKey: o.signKey,
 	})
 	if err != nil {
 		return "", fmt.Errorf("committing: %w", err)

@@ -105,13 +105,13 @@ func checkoutBranch(cfg *fluxconfig.Config, a fluxconfig.ImageUpdateAutomation, 
 }
 
 // refuseUnsupported stops an automation that asks for what Sluice does not
-// do yet: committing unsigned where a signed commit was asked for, or
+// do yet: committing unsigned where an SSH-signed commit was asked for, or
 // pushing without the refspec or options asked for, would differ from Flux
 // in what lands in the repository.
 func refuseUnsupported(a fluxconfig.ImageUpdateAutomation) error {
 	var errs []error
-	if k := a.SigningKey; k != nil {
-		errs = append(errs, fmt.Errorf("spec.git.commit.signingKey (type %s, secret %s) is not supported by Sluice yet; the automation is stopped rather than commit unsigned", k.Type, k.SecretRef))
+	if k := a.SigningKey; k != nil && k.Type != "gpg" {
+		errs = append(errs, fmt.Errorf("spec.git.commit.signingKey type %s (secret %s) is not supported by Sluice yet (OpenPGP, type gpg, is); the automation is stopped rather than commit unsigned", k.Type, k.SecretRef))
 	}
 	if a.PushRefspec != "" {
 		errs = append(errs, fmt.Errorf("spec.git.push.refspec %q is not supported by Sluice yet; the automation is stopped rather than push without it", a.PushRefspec))

@@ -61,10 +61,10 @@ func TestAutomations(t *testing.T) {
 		{name: "leading slash is the repository root", autos: []fluxconfig.ImageUpdateAutomation{auto(func(a *fluxconfig.ImageUpdateAutomation) { a.UpdatePath = "/app/../app/" })},
 			want: []string{"flux-system/task-tool app -> main"}},
 		{
-			name: "signingKey, push.refspec and push.options are refused, never ignored",
+			name: "SSH signingKey, push.refspec and push.options are refused, never ignored",
 			autos: []fluxconfig.ImageUpdateAutomation{
 				auto(func(a *fluxconfig.ImageUpdateAutomation) {
-					a.Name, a.SigningKey = "signed", &fluxconfig.SigningKey{SecretRef: "gpg", Type: "gpg"}
+					a.Name, a.SigningKey = "signed", &fluxconfig.SigningKey{SecretRef: "ssh-key", Type: "ssh"}
 				}),
 				auto(func(a *fluxconfig.ImageUpdateAutomation) {
 					a.Name, a.PushRefspec = "refspec", "refs/heads/main:refs/heads/copy"
@@ -73,7 +73,7 @@ func TestAutomations(t *testing.T) {
 					a.Name, a.PushOptions = "options", map[string]string{"ci.skip": ""}
 				}),
 			},
-			wantErr: "ImageUpdateAutomation flux-system/signed: spec.git.commit.signingKey (type gpg, secret gpg) is not supported by Sluice yet; the automation is stopped rather than commit unsigned",
+			wantErr: "ImageUpdateAutomation flux-system/signed: spec.git.commit.signingKey type ssh (secret ssh-key) is not supported by Sluice yet (OpenPGP, type gpg, is); the automation is stopped rather than commit unsigned",
 		},
 		{
 			name: "a path out of the repository is an error; the others still run",

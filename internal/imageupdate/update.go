@@ -85,7 +85,10 @@ type Updater struct {
 	git    Git
 	images Images
 	// Retry is DefaultRetry unless changed before use.
-	Retry   Retry
+	Retry Retry
+	// Secrets reads the signing keys that automations name; nil fails an
+	// automation with a signingKey, never commits unsigned.
+	Secrets Secrets
 	nowFunc func() time.Time
 }
 
@@ -243,7 +246,15 @@ func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, cfg *fluxconf
 	if err != nil {
 		return "", nil, err
 	}
-	sha, err := co.CommitAll(msg, gitrepo.Signature{Name: a.AuthorName, Email: a.AuthorEmail, When: u.nowFunc()})
+	var opts []gitrepo.CommitOption
+	if a.SigningKey != nil {
+		key, err := u.signingKey(ctx, a)
+		if err != nil {
+			return "", nil, err
+		}
+		opts = append(opts, gitrepo.SignWith(key))
+	}
+	sha, err := co.CommitAll(msg, gitrepo.Signature{Name: a.AuthorName, Email: a.AuthorEmail, When: u.nowFunc()}, opts...)
 	if err != nil || sha == "" {
 		return "", nil, err
 	}
