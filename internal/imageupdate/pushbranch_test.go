@@ -112,3 +112,34 @@ func TestAutomationScopeAndValues(t *testing.T) {
 		t.Errorf("commit message %q, want the template with .Values.env", c.Message)
 	}
 }
+
+// TestUpdatePathSymlinkRefused: an update path that a symbolic link in the
+// repository leads out of the clone is refused; the file it points at is
+// never written.
+func TestUpdatePathSymlinkRefused(t *testing.T) {
+	outside := t.TempDir()
+	target := filepath.Join(outside, "values.yaml")
+	const values = "image: x:1.0.0 # {\"$imagepolicy\": \"flux-system:task-service:tag\"}\n"
+	if err := os.WriteFile(target, []byte(values), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, func(dir string) error {
+		if err := os.Symlink(outside, filepath.Join(dir, "linked")); err != nil {
+			return err
+		}
+		return gittest.ReplaceInFile(filepath.Join(dir, "clusters/prod/task-tool-automation.yaml"), "path: ./app/overlays/prod", "path: ./linked")
+	})
+	h := w.handler(token)
+	seed := w.head()
+	w.push(taskService, "1.1.0")
+	_, err := h.Handle(t.Context(), ecrEvent(t, ActionPush, taskService, "1.1.0", nil))
+	if err == nil || !strings.Contains(err.Error(), `ImageUpdateAutomation flux-system/task-tool: spec.update.path "./linked"`) {
+		t.Errorf("error %v, want the update path refused", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != values {
+		t.Errorf("the file outside the clone was written:\n%s", b)
+	}
+	if w.head() != seed {
+		t.Error("committed")
+	}
+}
