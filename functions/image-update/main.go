@@ -25,13 +25,15 @@ const failedStart = "starting the image-update function"
 func main() {
 	lambdarun.SetupLogging()
 	ctx := context.Background()
-	cfg, err := imageupdate.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	sm := secrets.New(nil)
+	cfg, err := imageupdate.LoadConfig(ctx, envconfig.New(os.LookupEnv, sm))
 	lambdarun.ExitOnError(err, failedStart)
 	awsCfg, err := config.LoadDefaultConfig(ctx) // honours AWS_ENDPOINT_URL_ECR
 	lambdarun.ExitOnError(err, failedStart)
 	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
 	lambdarun.ExitOnError(err, failedStart)
 	u := imageupdate.New(cfg.Repo, repo, images.NewResolver(images.ECRClients(awsCfg)))
+	u.Secrets = sm // signing keys (sluice/<ns>/<name>)
 	slog.InfoContext(ctx, "image-update ready", "config", cfg)
 	lambdarun.Start(imageupdate.NewHandler(u).Handle)
 }

@@ -142,8 +142,10 @@ func TestLeastPrivilege(t *testing.T) {
 			"ReconcileFunction": join(logs("ReconcileFunction"), poll("ReconcileQueue"), []grant{cluster, gitSecret,
 				{"sqs:ChangeMessageVisibility", d.must(t, "ReconcileQueue", "Arn")}}),
 			"ImageUpdateFunction": join(logs("ImageUpdateFunction"), poll("ImageQueue"),
-				// registry.Lister calls ListImages only.
-				[]grant{{"ecr:ListImages", ecr}, gitSecret}),
+				// registry.Lister calls ListImages only; signing keys are
+				// Flux secretRefs, sluice/<ns>/<name>.
+				[]grant{{"ecr:ListImages", ecr}, gitSecret,
+					{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}}),
 			// Drift also re-evaluates image policies (images/behind).
 			"DriftFunction": join(logs("DriftFunction"), []grant{cluster, gitSecret, {"ecr:ListImages", ecr},
 				{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"sqs:SendMessage", d.must(t, "ImageQueue", "Arn")}}),

@@ -100,7 +100,14 @@ func (s *ECRServer) CreateRepository(registryID, repository string) {
 // returns its digest. The digest is derived from the repository and tag, so
 // pushing the same tag again changes nothing; a tag on another image moves.
 func (s *ECRServer) PushTag(registryID, repository, tag string) string {
-	sum := sha256.Sum256([]byte(registryID + "/" + repository + ":" + tag))
+	return s.PushImage(registryID, repository, tag, registryID+"/"+repository+":"+tag)
+}
+
+// PushImage pushes an image whose manifest is content, tagged tag, and
+// returns its digest. Other content under a tag already pushed moves the
+// tag to a new digest, as re-pushing a mutable tag does.
+func (s *ECRServer) PushImage(registryID, repository, tag, content string) string {
+	sum := sha256.Sum256([]byte(content))
 	digest := "sha256:" + hex.EncodeToString(sum[:])
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -86,9 +86,6 @@ Files:
 - deploy.yaml
 - kustomization.yaml
 Objects:
--  
-  Changes:
-    - 1.0.0 -> 1.1.0
 - Deployment web
   Changes:
     - web:1.0.0 -> web:1.1.0
@@ -125,7 +122,6 @@ Images:
 - deploy.yaml
 - kustomization.yaml
 Objects:
--  
 - deployment web
 - cronjob report
 Images:

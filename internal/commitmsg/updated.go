@@ -27,12 +27,16 @@ func (u Updated) Images() []ImageRef {
 	return u.images
 }
 
-// Objects returns the images updated in each object, whichever file holds it.
+// Objects returns the images updated in each Kubernetes object, whichever
+// file holds it; files that are not objects are left out, as in
+// setters.Result.Objects.
 func (u Updated) Objects() map[setters.ObjectID][]ImageRef {
 	out := make(map[setters.ObjectID][]ImageRef)
 	for _, f := range u.Files {
 		for id, refs := range f.Objects {
-			out[id] = append(out[id], refs...)
+			if id != (setters.ObjectID{}) {
+				out[id] = append(out[id], refs...)
+			}
 		}
 	}
 	return out

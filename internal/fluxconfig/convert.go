@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -37,6 +38,12 @@ func (c *Config) convert(kind string, ref Ref, annotations map[string]string, sp
 		r := ImageRepository{Ref: ref, Source: src, Image: raw.Image, ExclusionList: raw.ExclusionList, Suspend: raw.Suspend}
 		if raw.SecretRef != nil {
 			r.SecretRef = raw.SecretRef.Name
+		}
+		if a := raw.AccessFrom; a != nil {
+			r.AccessFrom = []map[string]string{}
+			for _, sel := range a.NamespaceSelectors {
+				r.AccessFrom = append(r.AccessFrom, sel.MatchLabels)
+			}
 		}
 		c.ImageRepositories = append(c.ImageRepositories, r)
 	case "ImagePolicy":
@@ -229,6 +236,12 @@ func convertImagePolicy(ref Ref, spec json.RawMessage) (ImagePolicy, error) {
 	if f := raw.FilterTags; f != nil {
 		p.FilterPattern, p.FilterExtract = f.Pattern, f.Extract
 	}
+	p.Suspend = raw.Suspend
+	switch p.DigestReflection = orDefault(raw.DigestReflectionPolicy, ReflectNever); p.DigestReflection {
+	case ReflectNever, ReflectIfNotPresent, ReflectAlways:
+	default:
+		errs = append(errs, fmt.Errorf("spec.digestReflectionPolicy %q is not one of %s, %s, %s", p.DigestReflection, ReflectNever, ReflectIfNotPresent, ReflectAlways))
+	}
 	return p, errors.Join(errs...)
 }
 
@@ -248,11 +261,21 @@ func convertImageUpdateAutomation(ref Ref, spec json.RawMessage) (ImageUpdateAut
 		if raw.Git.Checkout != nil {
 			a.CheckoutBranch = raw.Git.Checkout.Ref.Branch
 		}
-		if raw.Git.Push != nil {
-			a.PushBranch = raw.Git.Push.Branch
+		if p := raw.Git.Push; p != nil {
+			a.PushBranch, a.PushRefspec, a.PushOptions = p.Branch, p.Refspec, p.Options
 		}
 		a.AuthorName, a.AuthorEmail = raw.Git.Commit.Author.Name, raw.Git.Commit.Author.Email
 		a.MessageTemplate = raw.Git.Commit.MessageTemplate
+		a.MessageTemplateValues = raw.Git.Commit.MessageTemplateValues
+		if k := raw.Git.Commit.SigningKey; k != nil {
+			a.SigningKey = &SigningKey{SecretRef: k.SecretRef.Name, Type: orDefault(k.Type, "gpg")}
+			if k.SecretRef.Name == "" {
+				errs = append(errs, errors.New("spec.git.commit.signingKey.secretRef.name is required"))
+			}
+			if a.SigningKey.Type != "gpg" && a.SigningKey.Type != "ssh" {
+				errs = append(errs, fmt.Errorf("spec.git.commit.signingKey.type %q is not gpg or ssh", k.Type))
+			}
+		}
 	case raw.Commit != nil: // v1alpha1
 		errs = append(errs, errors.New("the v1alpha1 layout (spec.checkout, spec.commit) names its GitRepository in spec.checkout.gitRepositoryRef, which Sluice does not read; move to spec.git and spec.sourceRef"))
 	default:
@@ -267,6 +290,12 @@ func convertImageUpdateAutomation(ref Ref, spec json.RawMessage) (ImageUpdateAut
 	if u := raw.Update; u != nil {
 		a.UpdatePath = orDefault(u.Path, ".")
 		a.Strategy = orDefault(u.Strategy, "Setters")
+	}
+	if sel := raw.PolicySelector; sel != nil {
+		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
+			errs = append(errs, fmt.Errorf("spec.policySelector: %w", err))
+		}
+		a.PolicySelector = sel
 	}
 	if a.Strategy != "Setters" {
 		errs = append(errs, fmt.Errorf("spec.update.strategy %q is not supported: Sluice supports Setters", a.Strategy))

@@ -59,17 +59,18 @@ var specFields = map[string]map[string]fieldRule{
 	"ImageRepository": {
 		"image": usedField, "exclusionList": usedField, "secretRef": usedField, "suspend": usedField,
 		"interval": {obsolete, "Sluice reacts to ECR push and delete events, and the drift schedule re-checks"},
-		"timeout":  notYet, "certSecretRef": inCluster, "serviceAccountName": inCluster, "accessFrom": notYet,
+		"timeout":  notYet, "certSecretRef": inCluster, "serviceAccountName": inCluster, "accessFrom": usedField,
 		"provider": {obsolete, "Sluice reads ECR with its own IAM role"}, "proxySecretRef": notYet, "insecure": notYet,
 	},
 	"ImagePolicy": {
 		"imageRepositoryRef": usedField, "policy": usedField, "filterTags": usedField,
-		"digestReflectionPolicy": notYet, "interval": polled,
+		"digestReflectionPolicy": usedField, "suspend": usedField,
+		"interval": {obsolete, "Sluice re-reads the registry on every ECR event and drift run; with digestReflectionPolicy Always the digest is read each time"},
 	},
 	"ImageUpdateAutomation": {
 		"sourceRef": usedField, "git": usedField, "update": usedField, "suspend": usedField,
 		"interval":       {obsolete, "Sluice commits when an ECR event or the drift schedule finds a newer tag"},
-		"policySelector": notYet, "checkout": usedField, "commit": usedField, "push": usedField,
+		"policySelector": usedField, "checkout": usedField, "commit": usedField, "push": usedField,
 	},
 }
 

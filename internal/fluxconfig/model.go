@@ -1,6 +1,10 @@
 package fluxconfig
 
-import "time"
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Ref names a namespaced object.
 type Ref struct {
@@ -55,9 +59,9 @@ type GitRepository struct {
 	Ref
 	Source Source
 	URL    string
-	// Exactly one of Branch, Tag, SemVer, Commit, RefName is set; a
-	// GitRepository with no ref follows the default branch, as Flux does
-	// ("master" in Flux's API default).
+	// At most one of Branch, Tag, SemVer, Commit, RefName is set. A
+	// GitRepository of the config repository with no ref is served by the
+	// config branch, SLUICE_GIT_BRANCH (not Flux's API default "master").
 	Branch, Tag, SemVer, Commit, RefName string
 	// SecretRef names the credential: Secrets Manager id sluice/<ns>/<name>.
 	SecretRef string
@@ -186,7 +190,23 @@ type ImageRepository struct {
 	ExclusionList []string
 	SecretRef     string
 	Suspend       bool
+	// AccessFrom is spec.accessFrom.namespaceSelectors, each one's
+	// matchLabels; nil when the field is absent (no other namespace may
+	// refer to the repository).
+	AccessFrom []map[string]string
 }
+
+// Digest reflection policies: whether an ImagePolicy's selected image
+// carries its digest (Flux's spec.digestReflectionPolicy).
+const (
+	// ReflectNever leaves the digest out (Flux's default).
+	ReflectNever = "Never"
+	// ReflectIfNotPresent keeps the digest Git holds for the selected tag,
+	// and reads it from the registry when Git holds none.
+	ReflectIfNotPresent = "IfNotPresent"
+	// ReflectAlways reads the digest from the registry every time.
+	ReflectAlways = "Always"
+)
 
 // ImagePolicy is a Flux image.toolkit.fluxcd.io ImagePolicy.
 type ImagePolicy struct {
@@ -200,6 +220,20 @@ type ImagePolicy struct {
 	Numerical     string
 	FilterPattern string
 	FilterExtract string
+	// DigestReflection is ReflectNever, ReflectIfNotPresent or ReflectAlways.
+	DigestReflection string
+	Suspend          bool
+	// Labels are the policy's metadata.labels, which an automation's
+	// policySelector selects on.
+	Labels map[string]string
+}
+
+// SigningKey is spec.git.commit.signingKey of an ImageUpdateAutomation.
+type SigningKey struct {
+	// SecretRef names the key: Secrets Manager id sluice/<ns>/<name>.
+	SecretRef string
+	// Type is "gpg" (Flux's default) or "ssh".
+	Type string
 }
 
 // ImageUpdateAutomation is a Flux image.toolkit.fluxcd.io ImageUpdateAutomation.
@@ -212,7 +246,17 @@ type ImageUpdateAutomation struct {
 	AuthorName      string
 	AuthorEmail     string
 	MessageTemplate string
-	UpdatePath      string
-	Strategy        string
-	Suspend         bool
+	// MessageTemplateValues reach the template as .Values.
+	MessageTemplateValues map[string]string
+	SigningKey            *SigningKey
+	// PushRefspec is pushed to as well as the push branch; PushOptions are
+	// Git push options.
+	PushRefspec string
+	PushOptions map[string]string
+	// PolicySelector selects the ImagePolicies of the automation's namespace
+	// it updates; nil selects them all.
+	PolicySelector *metav1.LabelSelector
+	UpdatePath     string
+	Strategy       string
+	Suspend        bool
 }

@@ -1,5 +1,7 @@
 package fluxconfig
 
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 // The raw* types decode a spec as any served API version wrote it; fields
 // renamed or replaced between versions are all present, and convert() maps
 // them onto the model.
@@ -70,6 +72,11 @@ type rawImageRepository struct {
 	ExclusionList []string `json:"exclusionList"`
 	SecretRef     *rawName `json:"secretRef"`
 	Suspend       bool     `json:"suspend"`
+	AccessFrom    *struct {
+		NamespaceSelectors []struct {
+			MatchLabels map[string]string `json:"matchLabels"`
+		} `json:"namespaceSelectors"`
+	} `json:"accessFrom"`
 }
 
 type rawImagePolicy struct {
@@ -89,6 +96,8 @@ type rawImagePolicy struct {
 		Pattern string `json:"pattern"`
 		Extract string `json:"extract"`
 	} `json:"filterTags"`
+	DigestReflectionPolicy string `json:"digestReflectionPolicy"`
+	Suspend                bool   `json:"suspend"`
 }
 
 type rawImageUpdateAutomation struct {
@@ -104,13 +113,21 @@ type rawImageUpdateAutomation struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
 			} `json:"author"`
-			MessageTemplate string `json:"messageTemplate"`
+			MessageTemplate       string            `json:"messageTemplate"`
+			MessageTemplateValues map[string]string `json:"messageTemplateValues"`
+			SigningKey            *struct {
+				SecretRef rawName `json:"secretRef"`
+				Type      string  `json:"type"`
+			} `json:"signingKey"`
 		} `json:"commit"`
 		Push *struct {
-			Branch string `json:"branch"`
+			Branch  string            `json:"branch"`
+			Refspec string            `json:"refspec"`
+			Options map[string]string `json:"options"`
 		} `json:"push"`
 	} `json:"git"`
-	Update *struct {
+	PolicySelector *metav1.LabelSelector `json:"policySelector"`
+	Update         *struct {
 		Path     string `json:"path"`
 		Strategy string `json:"strategy"`
 	} `json:"update"`

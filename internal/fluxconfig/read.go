@@ -112,6 +112,7 @@ type object struct {
 	Metadata   struct {
 		Name        string            `json:"name"`
 		Namespace   string            `json:"namespace"`
+		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec json.RawMessage `json:"spec"`
@@ -164,6 +165,10 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 		return fmt.Errorf("%s: %s: %w", where, id, err)
 	}
 	c.refuse(obj.Kind, refusals)
+	if obj.Kind == "ImagePolicy" {
+		// An automation's policySelector selects on them.
+		c.ImagePolicies[len(c.ImagePolicies)-1].Labels = obj.Metadata.Labels
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func fixture(t *testing.T) *Config {
@@ -42,7 +43,7 @@ func TestReadFixture(t *testing.T) {
 		}},
 		ImagePolicies: []ImagePolicy{{
 			Ref: Ref{Namespace: "flux-system", Name: "task-service"}, Source: src("task-service-policy.yaml"),
-			ImageRepositoryRef: Ref{Namespace: "flux-system", Name: "task-service"}, SemverRange: "1.1.x",
+			ImageRepositoryRef: Ref{Namespace: "flux-system", Name: "task-service"}, SemverRange: "1.1.x", DigestReflection: ReflectNever,
 		}},
 		ImageUpdateAutomations: []ImageUpdateAutomation{{
 			Ref: ref, Source: src("task-tool-automation.yaml"),
@@ -95,6 +96,15 @@ func TestReadErrors(t *testing.T) {
 			"c/a.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}}\n",
 			"c/b.yaml": ks + "spec: {prune: false, sourceRef: {kind: GitRepository, name: r}}\n"},
 			wantErr: []string{"c/b.yaml", "also defined in c/a.yaml"}},
+		{name: "digest reflection policy", files: map[string]string{"c/p.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: p}\n" +
+			"spec: {imageRepositoryRef: {name: r}, policy: {semver: {range: 1.x}}, digestReflectionPolicy: Sometimes}\n"},
+			wantErr: []string{"c/p.yaml", "ImagePolicy/default/p", `spec.digestReflectionPolicy "Sometimes" is not one of Never, IfNotPresent, Always`}},
+		{name: "policy selector", files: map[string]string{"c/a.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: {name: a}\n" +
+			"spec: {sourceRef: {name: r}, git: {commit: {author: {email: a@b}}}, policySelector: {matchExpressions: [{key: app, operator: Near}]}}\n"},
+			wantErr: []string{"ImageUpdateAutomation/default/a", "spec.policySelector", `"Near" is not a valid label selector operator`}},
+		{name: "signing key type", files: map[string]string{"c/a.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata: {name: a}\n" +
+			"spec: {sourceRef: {name: r}, git: {commit: {author: {email: a@b}, signingKey: {secretRef: {name: k}, type: x509}}}}\n"},
+			wantErr: []string{"ImageUpdateAutomation/default/a", `spec.git.commit.signingKey.type "x509" is not gpg or ssh`}},
 		{name: "ignore path not a pointer", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, ignore: [{paths: [spec.replicas]}]}\n"},
 			wantErr: []string{"spec.ignore[0].paths[0]", "JSON pointer"}},
 		{name: "unknown deletion policy", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, deletionPolicy: Keep}\n"},
@@ -173,6 +183,72 @@ spec:
 	// Impersonation changes what may be applied: refused, never warned about.
 	if r := cfg.Kustomizations[0].Refusals; len(r) != 1 || !strings.Contains(r[0], "c/v1beta1.yaml: spec.serviceAccountName: Sluice applies with its own IAM identity") {
 		t.Errorf("refusals = %q", r)
+	}
+}
+
+// TestReadImageFields covers the image kinds' fields beyond the fixture's:
+// each reaches the model, and none is noted as unknown or unsupported.
+func TestReadImageFields(t *testing.T) {
+	fsys := fstest.MapFS{"c/images.yaml": {Data: []byte(`apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: app, namespace: images}
+spec:
+  image: 111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/app
+  accessFrom:
+    namespaceSelectors:
+      - matchLabels: {kubernetes.io/metadata.name: apps}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: app, namespace: apps, labels: {team: a}}
+spec:
+  imageRepositoryRef: {name: app, namespace: images}
+  policy: {semver: {range: 1.x}}
+  digestReflectionPolicy: IfNotPresent
+  suspend: true
+  interval: 5m
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: auto, namespace: apps}
+spec:
+  sourceRef: {kind: GitRepository, name: config}
+  policySelector: {matchLabels: {team: a}}
+  git:
+    commit:
+      author: {email: bot@example.com}
+      messageTemplate: '{{ .Values.env }}'
+      messageTemplateValues: {env: prod}
+      signingKey: {secretRef: {name: gpg}}
+    push: {branch: auto, refspec: "refs/heads/auto:refs/heads/auto-copy", options: {ci.skip: ""}}
+`)}}
+	cfg, err := Read(fsys, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ImageRepositories[0].AccessFrom; !cmp.Equal(got, []map[string]string{{"kubernetes.io/metadata.name": "apps"}}) {
+		t.Errorf("accessFrom = %v", got)
+	}
+	p := cfg.ImagePolicies[0]
+	if p.DigestReflection != ReflectIfNotPresent || !p.Suspend || p.Labels["team"] != "a" {
+		t.Errorf("policy = %+v", p)
+	}
+	a := cfg.ImageUpdateAutomations[0]
+	want := ImageUpdateAutomation{
+		Ref: Ref{Namespace: "apps", Name: "auto"}, Source: a.Source, SourceRef: CrossRef{Kind: "GitRepository", Ref: Ref{Namespace: "apps", Name: "config"}},
+		PushBranch: "auto", AuthorEmail: "bot@example.com", MessageTemplate: "{{ .Values.env }}",
+		MessageTemplateValues: map[string]string{"env": "prod"}, SigningKey: &SigningKey{SecretRef: "gpg", Type: "gpg"},
+		PushRefspec: "refs/heads/auto:refs/heads/auto-copy", PushOptions: map[string]string{"ci.skip": ""},
+		PolicySelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "a"}},
+		UpdatePath:     ".", Strategy: "Setters",
+	}
+	if diff := cmp.Diff(want, a); diff != "" {
+		t.Errorf("automation (-want +got):\n%s", diff)
+	}
+	for _, n := range cfg.Notes {
+		if n.Severity == Warning {
+			t.Errorf("unexpected warning: %+v", n)
+		}
 	}
 }
 

@@ -83,20 +83,51 @@ func (r *Repo) Clone(ctx context.Context, branch string) (*Checkout, error) {
 	return &Checkout{Dir: dir, Head: head.Hash().String(), Branch: branch, base: head.Hash().String(), repo: repo, remote: r}, nil
 }
 
+// CloneForPush clones the branch that commits for branch push build on, as
+// Flux's image automation does: push itself when the remote has it, so that
+// each update goes on top of the last one; else base, whose head the new
+// push branch starts from. Push(ctx, push) then creates or advances it.
+func (r *Repo) CloneForPush(ctx context.Context, push, base string) (*Checkout, error) {
+	if push == base {
+		return r.Clone(ctx, base)
+	}
+	_, exists, err := r.lookup(ctx, push)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return r.Clone(ctx, push)
+	}
+	return r.Clone(ctx, base)
+}
+
 // Head returns the commit branch points at on the remote, without cloning.
 func (r *Repo) Head(ctx context.Context, branch string) (string, error) {
+	head, ok, err := r.lookup(ctx, branch)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("branch %s not found in %s", branch, r.url)
+	}
+	return head, nil
+}
+
+// lookup returns the commit branch points at on the remote, and whether the
+// remote has that branch.
+func (r *Repo) lookup(ctx context.Context, branch string) (string, bool, error) {
 	rem := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
 	refs, err := rem.ListContext(ctx, &gogit.ListOptions{Auth: r.auth})
 	if err != nil {
-		return "", fmt.Errorf("listing refs of %s: %w", r.url, err)
+		return "", false, fmt.Errorf("listing refs of %s: %w", r.url, err)
 	}
 	want := plumbing.NewBranchReferenceName(branch)
 	for _, ref := range refs {
 		if ref.Name() == want {
-			return ref.Hash().String(), nil
+			return ref.Hash().String(), true, nil
 		}
 	}
-	return "", fmt.Errorf("branch %s not found in %s", branch, r.url)
+	return "", false, nil
 }
 
 // Close removes the working tree.
@@ -109,8 +140,13 @@ type Signature struct {
 }
 
 // CommitAll commits every change in the working tree with message and
-// author. It returns the new commit, or "" when nothing changed.
-func (c *Checkout) CommitAll(message string, author Signature) (string, error) {
+// author, as opts say (SignWith). It returns the new commit, or "" when
+// nothing changed.
+func (c *Checkout) CommitAll(message string, author Signature, opts ...CommitOption) (string, error) {
+	var o commitOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	wt, err := c.repo.Worktree()
 	if err != nil {
 		return "", err
@@ -130,7 +166,8 @@ func (c *Checkout) CommitAll(message string, author Signature) (string, error) {
 		when = time.Now()
 	}
 	h, err := wt.Commit(message, &gogit.CommitOptions{
-		Author: &object.Signature{Name: author.Name, Email: author.Email, When: when},
+		Author:  &object.Signature{Name: author.Name, Email: author.Email, When: when},
+		SignKey: o.signKey,
 	})
 	if err != nil {
 		return "", fmt.Errorf("committing: %w", err)
@@ -139,8 +176,10 @@ func (c *Checkout) CommitAll(message string, author Signature) (string, error) {
 	return c.Head, nil
 }
 
-// Push pushes the checkout's HEAD to branch on the remote, never forcing: a
-// remote that moved meanwhile gives ErrRejected.
+// Push pushes the checkout's HEAD to branch on the remote, never forcing:
+// to the branch cloned, it must still be where the clone found it; to
+// another branch, that branch must not exist yet (CloneForPush clones a
+// push branch that does). A remote that moved meanwhile gives ErrRejected.
 func (c *Checkout) Push(ctx context.Context, branch string) error {
 	spec := config.RefSpec(fmt.Sprintf("%s:refs/heads/%s", plumbing.NewBranchReferenceName(c.Branch), branch))
 	err := c.repo.PushContext(ctx, &gogit.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth})
@@ -150,21 +189,25 @@ func (c *Checkout) Push(ctx context.Context, branch string) error {
 	case errors.Is(err, gogit.ErrNonFastForwardUpdate), isRejected(err):
 		return fmt.Errorf("pushing to %s of %s: %w", branch, c.remote.url, ErrRejected)
 	}
+	// What the remote branch held when the clone was made: the commit
+	// cloned, or nothing for a branch this push creates.
+	expected := ""
 	if branch == c.Branch {
-		switch head, herr := c.remote.Head(ctx, branch); {
-		case herr != nil, head == c.base:
-			// The branch did not move (or cannot be read): a real failure.
-		case head == c.Head:
-			// The push landed; only its answer was lost.
-			return nil
-		default:
-			// The branch moved, but the error did not say so: a shallow
-			// clone cannot prove a non-fast-forward once the remote holds
-			// commits it lacks (go-git fails with "object not found"
-			// walking history it does not have), and a push racing another
-			// fails the server's ref update with a bare protocol error.
-			return fmt.Errorf("pushing to %s of %s: %w (%v)", branch, c.remote.url, ErrRejected, err)
-		}
+		expected = c.base
+	}
+	switch head, _, herr := c.remote.lookup(ctx, branch); {
+	case herr != nil, head == expected:
+		// The branch did not move (or cannot be read): a real failure.
+	case head == c.Head:
+		// The push landed; only its answer was lost.
+		return nil
+	default:
+		// The branch moved (or someone else created it), but the error did
+		// not say so: a shallow clone cannot prove a non-fast-forward once
+		// the remote holds commits it lacks (go-git fails with "object not
+		// found" walking history it does not have), and a push racing
+		// another fails the server's ref update with a bare protocol error.
+		return fmt.Errorf("pushing to %s of %s: %w (%v)", branch, c.remote.url, ErrRejected, err)
 	}
 	return fmt.Errorf("pushing to %s of %s: %w", branch, c.remote.url, err)
 }

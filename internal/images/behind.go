@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
@@ -31,7 +29,7 @@ func (r *Resolver) Behind(ctx context.Context, dir string, cfg *fluxconfig.Confi
 	errs := []error{autoErr, resolveErr}
 	behind := map[string]bool{}
 	for _, a := range autos {
-		res, err := setters.Update(dryRun{os.DirFS(filepath.Join(dir, filepath.FromSlash(a.Path)))}, imgs)
+		res, err := wouldChange(dir, cfg, a, imgs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("ImageUpdateAutomation %s: reading the setters under %s: %w", a.Ref, a.Path, err))
 			continue
@@ -41,6 +39,20 @@ func (r *Resolver) Behind(ctx context.Context, dir string, cfg *fluxconfig.Confi
 		}
 	}
 	return slices.Sorted(maps.Keys(behind)), errors.Join(errs...)
+}
+
+// wouldChange is what Update would change under a's update path in dir.
+func wouldChange(dir string, cfg *fluxconfig.Config, a Automation, imgs map[string]setters.Image) (setters.Result, error) {
+	root, err := a.OpenPath(dir)
+	if err != nil {
+		return setters.Result{}, err
+	}
+	defer root.Close()
+	mine, err := KeepPresentDigests(root.FS(), cfg, a.Images(cfg, imgs))
+	if err != nil {
+		return setters.Result{}, err
+	}
+	return setters.Update(dryRun{root.FS()}, mine)
 }
 
 // dryRun is a tree that setters.Update reads but never writes: it reports

@@ -144,3 +144,32 @@ func TestBehindReportsErrors(t *testing.T) {
 		t.Errorf("behind %v with no resolvable policy", got)
 	}
 }
+
+// TestUpdatePathSymlinkOutside: an update path that reaches outside the
+// checkout through a symbolic link is refused, for reading as for writing.
+func TestUpdatePathSymlinkOutside(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "k.yaml"), []byte("image: x:1.0.0 # {\"$imagepolicy\": \"flux-system:task-service:tag\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, clients, _ := ecrStandIn(t)
+	srv.PushTag(account, taskService, "1.1.0")
+	dir, cfg := checkout(t, func(dir string) {
+		if err := os.Symlink(outside, filepath.Join(dir, "linked")); err != nil {
+			t.Fatal(err)
+		}
+		replaceIn(t, dir, "clusters/prod/task-tool-automation.yaml", "path: ./app/overlays/prod", "path: ./linked")
+	})
+	got, err := NewResolver(clients).Behind(context.Background(), dir, cfg, configURL, "main")
+	if err == nil || !strings.Contains(err.Error(), `ImageUpdateAutomation flux-system/task-tool: reading the setters under linked: spec.update.path "./linked"`) {
+		t.Errorf("error %v, want the update path refused", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("behind %v, read through the link", got)
+	}
+	a := Automation{ImageUpdateAutomation: cfg.ImageUpdateAutomations[0], Path: "linked"}
+	if r, err := a.OpenPath(dir); err == nil {
+		r.Close()
+		t.Errorf("OpenPath opened a folder outside the checkout")
+	}
+}

@@ -97,3 +97,9 @@ func imageRepo(name, image string, exclusions ...string) fluxconfig.ImageReposit
 func semverPolicy(name, repo, rng string) fluxconfig.ImagePolicy {
 	return fluxconfig.ImagePolicy{Ref: ref(name), ImageRepositoryRef: ref(repo), SemverRange: rng}
 }
+
+// withAccess gives r spec.accessFrom with one namespaceSelector per match.
+func withAccess(r fluxconfig.ImageRepository, matches ...map[string]string) fluxconfig.ImageRepository {
+	r.AccessFrom = append([]map[string]string{}, matches...)
+	return r
+}

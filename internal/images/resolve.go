@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/policy"
@@ -68,7 +69,7 @@ func (r *Resolver) lister(region string) *registry.Lister {
 func (r *Resolver) Resolve(ctx context.Context, cfg *fluxconfig.Config, policies []fluxconfig.ImagePolicy) (map[string]setters.Image, error) {
 	out := make(map[string]setters.Image, len(policies))
 	// Policies of one repository share its listing: one ListImages walk.
-	tags := map[fluxconfig.Ref][]string{}
+	tags := map[fluxconfig.Ref][]registry.Tagged{}
 	var errs []error
 	for _, p := range policies {
 		img, ok, err := r.resolveOne(ctx, cfg, p, tags)
@@ -82,10 +83,17 @@ func (r *Resolver) Resolve(ctx context.Context, cfg *fluxconfig.Config, policies
 	return out, errors.Join(errs...)
 }
 
-func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p fluxconfig.ImagePolicy, cache map[fluxconfig.Ref][]string) (setters.Image, bool, error) {
+func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p fluxconfig.ImagePolicy, cache map[fluxconfig.Ref][]registry.Tagged) (setters.Image, bool, error) {
+	if p.Suspend {
+		slog.InfoContext(ctx, "image policy skipped: suspended", "policy", p.Ref.String())
+		return setters.Image{}, false, nil
+	}
 	repo, ok := FindRepository(cfg, p.ImageRepositoryRef)
 	if !ok {
 		return setters.Image{}, false, fmt.Errorf("its ImageRepository %s is not defined", p.ImageRepositoryRef)
+	}
+	if err := accessAllowed(p, repo); err != nil {
+		return setters.Image{}, false, err
 	}
 	log := slog.With("policy", p.Ref.String(), "imageRepository", repo.Ref.String(), "image", repo.Image)
 	if repo.Suspend {
@@ -105,12 +113,16 @@ func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p flu
 	if err != nil {
 		return setters.Image{}, false, fmt.Errorf("ImageRepository %s: %w", repo.Ref, err)
 	}
-	all, listed := cache[repo.Ref]
-	if !listed {
-		if all, err = r.lister(ecrRepo.Region).Tags(ctx, ecrRepo.AccountID, ecrRepo.Name); err != nil {
+	listed, ok := cache[repo.Ref]
+	if !ok {
+		if listed, err = r.lister(ecrRepo.Region).Images(ctx, ecrRepo.AccountID, ecrRepo.Name); err != nil {
 			return setters.Image{}, false, err
 		}
-		cache[repo.Ref] = all
+		cache[repo.Ref] = listed
+	}
+	all := make([]string, len(listed))
+	for i, img := range listed {
+		all[i] = img.Tag
 	}
 	tag, err := pol.Latest(excl.Apply(all))
 	if errors.Is(err, policy.ErrNoMatch) {
@@ -120,7 +132,50 @@ func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p flu
 	if err != nil {
 		return setters.Image{}, false, err
 	}
-	return setters.Image{Name: ecrRepo.String(), Tag: tag}, true, nil
+	img := setters.Image{Name: ecrRepo.String(), Tag: tag}
+	if p.DigestReflection == fluxconfig.ReflectIfNotPresent || p.DigestReflection == fluxconfig.ReflectAlways {
+		// ListImages lists each tag with the digest of the manifest it
+		// points at, which is what Flux's HEAD request on the tag reads.
+		for _, l := range listed {
+			if l.Tag == tag {
+				img.Digest = l.Digest
+			}
+		}
+		if img.Digest == "" {
+			// A policy that asks for digests never loses them.
+			return setters.Image{}, false, fmt.Errorf("digestReflectionPolicy %s: ECR listed no digest for tag %s of %s", p.DigestReflection, tag, ecrRepo)
+		}
+	}
+	return img, true, nil
+}
+
+// namespaceNameLabel is the label the API server puts on every namespace,
+// holding its name: the one label of a namespace that Sluice, which reads
+// Git and not the cluster, knows.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// accessAllowed applies Flux's ACL on a cross-namespace imageRepositoryRef:
+// the ImageRepository's spec.accessFrom must select the policy's namespace.
+// Flux matches the selectors against the namespace's labels in the cluster;
+// Sluice matches them against the labels it can know from Git alone,
+// kubernetes.io/metadata.name, so that an empty selector admits every
+// namespace, one on that label admits the namespaces it names, and one on
+// any other label admits none (Sluice cannot tell that it would match).
+func accessAllowed(p fluxconfig.ImagePolicy, repo fluxconfig.ImageRepository) error {
+	if p.Namespace == repo.Namespace {
+		return nil
+	}
+	if repo.AccessFrom == nil {
+		return fmt.Errorf("ImageRepository %s cannot be used from namespace %s: it has no spec.accessFrom", repo.Ref, p.Namespace)
+	}
+	known := labels.Set{namespaceNameLabel: p.Namespace}
+	for _, match := range repo.AccessFrom {
+		if labels.SelectorFromSet(match).Matches(known) {
+			return nil
+		}
+	}
+	return fmt.Errorf("ImageRepository %s cannot be used from namespace %s: no spec.accessFrom.namespaceSelectors matches it "+
+		"(Sluice reads no namespace labels from the cluster; it matches matchLabels against %s=<namespace>)", repo.Ref, p.Namespace, namespaceNameLabel)
 }
 
 // Spec converts an ImagePolicy's choice of policy and tag filter.

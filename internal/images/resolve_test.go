@@ -129,6 +129,50 @@ func TestResolve(t *testing.T) {
 			wantErrs: []string{`ImagePolicy flux-system/task-service: ImageRepository flux-system/task-service: invalid exclusionList pattern "("`},
 		},
 		{
+			name:  "a suspended ImagePolicy is not evaluated",
+			tags:  map[string][]string{taskService: seed},
+			repos: []fluxconfig.ImageRepository{imageRepo("task-service", host+"/"+taskService)},
+			policies: []fluxconfig.ImagePolicy{func() fluxconfig.ImagePolicy {
+				p := semverPolicy("task-service", "task-service", "1.1.x")
+				p.Suspend = true
+				return p
+			}()},
+			want: map[string]string{},
+		},
+		{
+			name:  "a cross-namespace ImageRepository without accessFrom is refused",
+			tags:  map[string][]string{taskService: seed},
+			repos: []fluxconfig.ImageRepository{imageRepo("task-service", host+"/"+taskService)},
+			policies: []fluxconfig.ImagePolicy{{Ref: fluxconfig.Ref{Namespace: "apps", Name: "web"}, ImageRepositoryRef: ref("task-service"), SemverRange: "1.x"},
+				semverPolicy("task-service", "task-service", "1.1.x")},
+			want:     map[string]string{"flux-system/task-service": "1.1.0"},
+			wantErrs: []string{"ImagePolicy apps/web: ImageRepository flux-system/task-service cannot be used from namespace apps: it has no spec.accessFrom"},
+		},
+		{
+			name:  "accessFrom by namespace name",
+			tags:  map[string][]string{taskService: seed},
+			repos: []fluxconfig.ImageRepository{withAccess(imageRepo("task-service", host+"/"+taskService), map[string]string{"kubernetes.io/metadata.name": "apps"})},
+			policies: []fluxconfig.ImagePolicy{{Ref: fluxconfig.Ref{Namespace: "apps", Name: "web"}, ImageRepositoryRef: ref("task-service"), SemverRange: "1.x"},
+				{Ref: fluxconfig.Ref{Namespace: "other", Name: "web"}, ImageRepositoryRef: ref("task-service"), SemverRange: "1.x"}},
+			want:     map[string]string{"apps/web": "1.1.0"},
+			wantErrs: []string{"ImagePolicy other/web: ImageRepository flux-system/task-service cannot be used from namespace other: no spec.accessFrom.namespaceSelectors matches it"},
+		},
+		{
+			name:     "accessFrom with an empty selector admits every namespace",
+			tags:     map[string][]string{taskService: seed},
+			repos:    []fluxconfig.ImageRepository{withAccess(imageRepo("task-service", host+"/"+taskService), map[string]string{})},
+			policies: []fluxconfig.ImagePolicy{{Ref: fluxconfig.Ref{Namespace: "apps", Name: "web"}, ImageRepositoryRef: ref("task-service"), SemverRange: "1.x"}},
+			want:     map[string]string{"apps/web": "1.1.0"},
+		},
+		{
+			name:     "accessFrom on a label Sluice cannot know admits none",
+			tags:     map[string][]string{taskService: seed},
+			repos:    []fluxconfig.ImageRepository{withAccess(imageRepo("task-service", host+"/"+taskService), map[string]string{"team": "web"})},
+			policies: []fluxconfig.ImagePolicy{{Ref: fluxconfig.Ref{Namespace: "apps", Name: "web"}, ImageRepositoryRef: ref("task-service"), SemverRange: "1.x"}},
+			want:     map[string]string{},
+			wantErrs: []string{"Sluice reads no namespace labels from the cluster"},
+		},
+		{
 			name:     "a missing ImageRepository",
 			policies: []fluxconfig.ImagePolicy{semverPolicy("task-service", "nope", "1.1.x")},
 			want:     map[string]string{},

@@ -20,6 +20,9 @@ var errNoGit = errors.New("no Git in the fuzz test")
 type noGit struct{}
 
 func (noGit) Clone(context.Context, string) (*gitrepo.Checkout, error) { return nil, errNoGit }
+func (noGit) CloneForPush(context.Context, string, string) (*gitrepo.Checkout, error) {
+	return nil, errNoGit
+}
 
 type noImages struct{}
 

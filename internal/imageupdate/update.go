@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -19,9 +18,11 @@ import (
 	"github.com/sluice-gitops/sluice/internal/setters"
 )
 
-// Git clones the config repository.
+// Git clones the config repository: its config branch, and the branch an
+// automation's commits build on (its push branch once that exists).
 type Git interface {
 	Clone(ctx context.Context, branch string) (*gitrepo.Checkout, error)
+	CloneForPush(ctx context.Context, push, base string) (*gitrepo.Checkout, error)
 }
 
 var _ Git = (*gitrepo.Repo)(nil)
@@ -84,7 +85,10 @@ type Updater struct {
 	git    Git
 	images Images
 	// Retry is DefaultRetry unless changed before use.
-	Retry   Retry
+	Retry Retry
+	// Secrets reads the signing keys that automations name; nil fails an
+	// automation with a signingKey, never commits unsigned.
+	Secrets Secrets
 	nowFunc func() time.Time
 }
 
@@ -135,9 +139,10 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	res.Policies = images.Tags(imgs)
 	autos, autoErr := images.Automations(ctx, cfg, u.repo.URL, u.repo.Branch)
 	errs := []error{resolveErr, autoErr}
-	if len(imgs) > 0 {
-		for _, a := range autos {
-			sha, files, err := u.automate(ctx, &co, a, imgs)
+	for _, a := range autos {
+		// Only the policies of its namespace that its policySelector selects.
+		if mine := a.Images(cfg, imgs); len(mine) > 0 {
+			sha, files, err := u.automate(ctx, &co, cfg, a, mine)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("ImageUpdateAutomation %s: %w", a.Ref, err))
 				continue
@@ -160,18 +165,31 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 }
 
 // automate makes a's change and pushes it, retrying on a fresh clone when
-// the push is rejected. *co is the clone to start from (nil: clone one); it
-// is handed back only while unchanged, for the next automation.
-func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+// the push is rejected. *co is the clone of the config branch to start from
+// (nil: clone one); it is handed back only while unchanged, for the next
+// automation. An automation with a push branch of its own works in a clone
+// of that branch (of the config branch until the push branch exists), as
+// Flux does, so that each update builds on the last; the config branch is
+// never written.
+func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, cfg *fluxconfig.Config, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+	if a.PushBranch != u.repo.Branch {
+		var own *gitrepo.Checkout
+		defer func() {
+			if own != nil {
+				own.Close()
+			}
+		}()
+		co = &own
+	}
 	for attempt := 1; ; attempt++ {
 		if *co == nil {
-			c, err := u.git.Clone(ctx, u.repo.Branch)
+			c, err := u.git.CloneForPush(ctx, a.PushBranch, u.repo.Branch)
 			if err != nil {
 				return "", nil, err
 			}
 			*co = c
 		}
-		sha, files, err := u.apply(ctx, *co, a, imgs)
+		sha, files, err := u.apply(ctx, *co, cfg, a, imgs)
 		if err == nil && sha == "" {
 			return "", nil, nil
 		}
@@ -202,8 +220,17 @@ func (u *Updater) automate(ctx context.Context, co **gitrepo.Checkout, a images.
 // apply rewrites the setters under a's update path in co, commits and
 // pushes. It returns the commit and the changed files, or "" when nothing
 // changed.
-func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
-	changed, err := setters.Update(setters.Dir(filepath.Join(co.Dir, filepath.FromSlash(a.Path))), imgs)
+func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, cfg *fluxconfig.Config, a images.Automation, imgs map[string]setters.Image) (string, []string, error) {
+	root, err := a.OpenPath(co.Dir)
+	if err != nil {
+		return "", nil, err
+	}
+	defer root.Close()
+	// IfNotPresent digests are kept as the branch the commit builds on holds them.
+	if imgs, err = images.KeepPresentDigests(root.FS(), cfg, imgs); err != nil {
+		return "", nil, fmt.Errorf("reading the setters under %s: %w", a.Path, err)
+	}
+	changed, err := setters.Update(setters.Root(root), imgs)
 	if err != nil {
 		return "", nil, fmt.Errorf("updating the setters under %s: %w", a.Path, err)
 	}
@@ -214,12 +241,20 @@ func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, a images.Auto
 	if len(changed.FileChanges) == 0 {
 		return "", nil, nil
 	}
-	data := commitmsg.NewTemplateData(commitmsg.NamespacedName{Namespace: a.Namespace, Name: a.Name}, changed, nil)
+	data := commitmsg.NewTemplateData(commitmsg.NamespacedName{Namespace: a.Namespace, Name: a.Name}, changed, a.MessageTemplateValues)
 	msg, err := commitmsg.Render(a.MessageTemplate, data)
 	if err != nil {
 		return "", nil, err
 	}
-	sha, err := co.CommitAll(msg, gitrepo.Signature{Name: a.AuthorName, Email: a.AuthorEmail, When: u.nowFunc()})
+	var opts []gitrepo.CommitOption
+	if a.SigningKey != nil {
+		key, err := u.signingKey(ctx, a)
+		if err != nil {
+			return "", nil, err
+		}
+		opts = append(opts, gitrepo.SignWith(key))
+	}
+	sha, err := co.CommitAll(msg, gitrepo.Signature{Name: a.AuthorName, Email: a.AuthorEmail, When: u.nowFunc()}, opts...)
 	if err != nil || sha == "" {
 		return "", nil, err
 	}

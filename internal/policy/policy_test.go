@@ -102,8 +102,13 @@ func TestLatestSemver(t *testing.T) {
 		{name: "mixed v prefix", spec: Spec{SemverRange: ">=1.0.0"}, tags: []string{"v1.2.0", "1.10.0", "v1.9.9"}, want: "1.10.0"},
 		{name: "double v is no version", spec: Spec{SemverRange: "*"}, tags: []string{"vv2.0.0", "1.0.0"}, want: "1.0.0"},
 		{name: "v with prerelease", spec: Spec{SemverRange: ">=1.2.0-0"}, tags: []string{"v1.2.0-x.Y.0+metadata", "v1.1.0"}, want: "v1.2.0-x.Y.0+metadata"},
-		// Loose forms Flux's strict parse rejects (fluxcd/pkg/version tests).
-		{name: "loose forms skipped", spec: Spec{SemverRange: "*"}, tags: []string{"v1.0", "v1", "v1.2.beta", "v1.2-5", "v1.2.3.4", "\nv1.2", "01.2.3", "0.0.1"}, want: "0.0.1"},
+		// Forms Flux's parse rejects: not three parts, or not a version.
+		{name: "other forms skipped", spec: Spec{SemverRange: "*"}, tags: []string{"v1.0", "v1", "v1.2.beta", "v1.2-5", "v1.2.3.4", "\nv1.2", "1.0.0p", "0.0.1"}, want: "0.0.1"},
+		// Three parts are parsed loosely, as fluxcd/pkg/version does since
+		// v0.5: zero-padded CalVer tags are versions.
+		{name: "calver", spec: Spec{SemverRange: ">=2024.0.0"}, tags: []string{"2023.12.31", "2024.12.01", "v2025.07.03", "2025.06.30"}, want: "v2025.07.03"},
+		{name: "calver in range", spec: Spec{SemverRange: "2024.x"}, tags: []string{"2024.12.01", "2024.02.15", "v2025.07.03"}, want: "2024.12.01"},
+		{name: "zero-padded major", spec: Spec{SemverRange: "*"}, tags: []string{"01.2.3", "0.0.1"}, want: "01.2.3"},
 		// Build metadata does not order versions; the tag breaks the tie.
 		{name: "build metadata accepted", spec: Spec{SemverRange: "1.0.x"}, tags: []string{"1.0.0+build.7", "0.9.0"}, want: "1.0.0+build.7"},
 		{name: "build metadata tie", spec: Spec{SemverRange: "1.0.x"}, tags: []string{"1.0.1+b", "1.0.1+a", "1.0.0"}, want: "1.0.1+b"},

@@ -49,21 +49,18 @@ func (s *semverOrder) latest(tags []string) (string, error) {
 	return best.Original(), nil
 }
 
-// parseVersion accepts what Flux's version.ParseVersion accepts: a strict
-// major.minor.patch semantic version, optionally prefixed by one "v". Loose
-// forms such as "1.0" or "1.0.0.1" are not versions, so they are skipped.
+// parseVersion accepts what Flux's version.ParseVersion (fluxcd/pkg) accepts:
+// three dot-separated parts, parsed loosely, so that an optional "v" prefix
+// and zero-padded numbers are versions (CalVer tags such as 2024.12.01 and
+// v2025.07.03 are 2024.12.1 and 2025.7.3). Forms with fewer or more parts,
+// such as "1.0" or "1.0.0.1", are not versions, so they are skipped.
 func parseVersion(tag string) (*semver.Version, bool) {
-	bare, prefixed := strings.CutPrefix(tag, "v")
-	v, err := semver.StrictNewVersion(bare)
+	if len(strings.SplitN(tag, ".", 3)) != 3 {
+		return nil, false
+	}
+	v, err := semver.NewVersion(tag)
 	if err != nil {
 		return nil, false
 	}
-	if !prefixed {
-		return v, true // its Original is the tag already
-	}
-	// Parse again with the prefix so that Original returns the tag as listed.
-	if v, err = semver.NewVersion(tag); err != nil {
-		return nil, false
-	}
-	return v, true
+	return v, true // its Original is the tag as listed
 }

@@ -38,6 +38,25 @@ func New(api API) *Lister {
 // the caller's account), reading every page of ListImages; untagged images
 // are left out. The order is the registry's.
 func (l *Lister) Tags(ctx context.Context, registryID, repository string) ([]string, error) {
+	imgs, err := l.Images(ctx, registryID, repository)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	for _, img := range imgs {
+		tags = append(tags, img.Tag)
+	}
+	return tags, nil
+}
+
+// Tagged is a tag and the digest of the manifest it points at: what Flux
+// reads with a HEAD request on the tag, and ECR's ListImages lists.
+type Tagged struct {
+	Tag, Digest string
+}
+
+// Images returns every tag of the repository with its digest, as Tags does.
+func (l *Lister) Images(ctx context.Context, registryID, repository string) ([]Tagged, error) {
 	in := &ecr.ListImagesInput{
 		RepositoryName: aws.String(repository),
 		Filter:         &types.ListImagesFilter{TagStatus: types.TagStatusTagged},
@@ -46,7 +65,7 @@ func (l *Lister) Tags(ctx context.Context, registryID, repository string) ([]str
 	if registryID != "" {
 		in.RegistryId = aws.String(registryID)
 	}
-	var tags []string
+	var imgs []Tagged
 	seen := make(map[string]bool)
 	pages := ecr.NewListImagesPaginator(l.api, in)
 	for pages.HasMorePages() {
@@ -59,11 +78,11 @@ func (l *Lister) Tags(ctx context.Context, registryID, repository string) ([]str
 			// tag moving between pages while they are read.
 			if t := aws.ToString(id.ImageTag); t != "" && !seen[t] {
 				seen[t] = true
-				tags = append(tags, t)
+				imgs = append(imgs, Tagged{Tag: t, Digest: aws.ToString(id.ImageDigest)})
 			}
 		}
 	}
-	return tags, nil
+	return imgs, nil
 }
 
 func listError(registryID, repository string, err error) error {

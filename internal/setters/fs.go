@@ -1,38 +1,33 @@
 package setters
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 )
 
 // FS is the tree Update reads and writes: an fs.FS plus a way to replace a
-// file's content. Dir gives one on disk; tests may use their own.
+// file's content. Root gives one on disk; tests may use their own.
 type FS interface {
 	fs.FS
 	// WriteFile replaces the content of the existing file name.
 	WriteFile(name string, data []byte) error
 }
 
-// Dir returns the directory tree rooted at dir, such as a clone's update path.
-func Dir(dir string) FS {
-	return dirFS{FS: os.DirFS(dir), dir: dir}
+// Root returns the tree of root. Reads and writes both go through it, so
+// that no symbolic link in the repository, the folder of root's own path
+// included when the caller opened it through a Root, leads outside it.
+func Root(root *os.Root) FS {
+	return rootFS{FS: root.FS(), root: root}
 }
 
-type dirFS struct {
+type rootFS struct {
 	fs.FS
-	dir string
+	root *os.Root
 }
 
-// WriteFile writes through an os.Root, so that no path or symbolic link in
-// the repository can make Update write outside dir; the file keeps its mode.
-func (d dirFS) WriteFile(name string, data []byte) error {
-	root, err := os.OpenRoot(d.dir)
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", d.dir, err)
-	}
-	defer root.Close()
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
+// WriteFile replaces the content of name inside the root; it keeps its mode.
+func (r rootFS) WriteFile(name string, data []byte) error {
+	f, err := r.root.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ type Result struct {
 type ObjectChanges map[ObjectID][]Change
 
 // ObjectID identifies a Kubernetes object in a file. Files that are not
-// objects (a kustomization.yaml without apiVersion and kind) have an empty ID.
+// objects (a kustomization.yaml without apiVersion and kind) have an empty
+// ID in FileChanges, and no entry in Objects.
 type ObjectID struct {
 	APIVersion string
 	Kind       string
@@ -98,12 +99,19 @@ func (r Result) Changes() []Change {
 	return out
 }
 
-// Objects returns the changes by object, whichever file holds it.
+// Objects returns the changes by Kubernetes object, whichever file holds it.
+// Changes in a file that is not an object (a kustomization.yaml without
+// apiVersion and kind, a plain values file) are left out: they have no
+// object to name, so a template ranging over .Changed.Objects never prints
+// an empty id. Flux drops such changes altogether; Sluice makes them, and
+// they are in FileChanges and Changes.
 func (r Result) Objects() ObjectChanges {
 	out := make(ObjectChanges)
 	for _, file := range r.Files() {
 		for id, changes := range r.FileChanges[file] {
-			out[id] = append(out[id], changes...)
+			if id != (ObjectID{}) {
+				out[id] = append(out[id], changes...)
+			}
 		}
 	}
 	return out

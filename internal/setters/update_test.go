@@ -87,7 +87,7 @@ func TestUpdateGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyTree(t, filepath.Join("testdata", tt.name, "original"))
-			rec := &recordingFS{FS: Dir(dir)}
+			rec := &recordingFS{FS: Root(openRoot(t, dir))}
 			got, err := Update(rec, testImages)
 			if err != nil {
 				t.Fatalf("Update: %v", err)
@@ -117,7 +117,7 @@ func TestUpdateFixture(t *testing.T) {
 	dir := copyTree(t, fixture)
 	name := "111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service"
 	img := Image{Name: name, Tag: "1.1.1"}
-	got, err := Update(Dir(dir), map[string]Image{"flux-system/task-service": img})
+	got, err := Update(Root(openRoot(t, dir)), map[string]Image{"flux-system/task-service": img})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,10 +266,11 @@ func TestResultProjections(t *testing.T) {
 	c1 := Change{OldValue: "1", NewValue: "2", Setter: "ns:p:tag"}
 	c2 := Change{OldValue: "x:1", NewValue: "x:2", Setter: "ns:q"}
 	r := Result{FileChanges: map[string]ObjectChanges{
-		"z.yaml": {a: {c1}},
-		"a.yaml": {a: {c2}, b: {c1}},
+		"z.yaml":      {a: {c1}},
+		"a.yaml":      {a: {c2}, b: {c1}},
+		"values.yaml": {{}: {c1}}, // not an object: in Files and Changes, not in Objects
 	}, Images: map[string]Image{"ns/p": {Name: "p", Tag: "2"}, "ns/q": {Name: "x", Tag: "2"}}}
-	if diff := cmp.Diff([]string{"a.yaml", "z.yaml"}, r.Files()); diff != "" {
+	if diff := cmp.Diff([]string{"a.yaml", "values.yaml", "z.yaml"}, r.Files()); diff != "" {
 		t.Errorf("Files (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]Change{c1, c2}, r.Changes()); diff != "" {
@@ -347,4 +348,15 @@ func readTree(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// openRoot opens dir as an os.Root closed when the test ends.
+func openRoot(t *testing.T, dir string) *os.Root {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
