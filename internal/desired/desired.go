@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
@@ -28,24 +29,9 @@ type Git interface {
 
 var _ Git = (*gitrepo.Repo)(nil)
 
-// Repository is the config repository Sluice serves.
-type Repository struct {
-	URL        string
-	Branch     string
-	ConfigPath string
-}
-
-// ID is the repository's identity (repoid).
-func (r Repository) ID() string {
-	id, err := repoid.Parse(r.URL)
-	if err != nil {
-		return r.URL
-	}
-	return id
-}
-
-// Source is the inventory source of the repository's branch.
-func (r Repository) Source() string { return r.ID() + "@" + r.Branch }
+// Repository is the config repository Sluice serves, as every function reads
+// it from its environment.
+type Repository = configrepo.Repository
 
 // Snapshot is the branch head checked out, with its Flux objects.
 type Snapshot struct {
