@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
-	"github.com/sluice-gitops/sluice/internal/github"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
@@ -33,11 +33,11 @@ func main() {
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
-	var statuses reconcile.Statuses
-	if cfg.GitHubToken != "" {
-		statuses, err = github.NewStatusSetter(cfg.GitHubAPIURL, cfg.GitHubToken)
-		lambdarun.ExitOnError(err, "starting the reconcile function")
+	if cfg.StatusesOff != "" {
+		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
 	}
+	statuses, err := reconcile.NewStatuses(cfg)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
 	h := reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses))
 	if cfg.ReconcileQueueURL != "" {
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)
