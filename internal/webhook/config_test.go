@@ -102,4 +102,10 @@ func TestConfigLogValueHidesSecret(t *testing.T) {
 	if strings.Contains(b.String(), testSecret) || !strings.Contains(b.String(), fixtureURL) {
 		t.Errorf("log line = %q", b.String())
 	}
+	b.Reset()
+	withToken := strings.Replace(fixtureURL, "https://", "https://x-access-token:ghp_inurl@", 1)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", Config{Repo: configrepo.Repository{URL: withToken, Branch: "main"}, Secret: testSecret})
+	if strings.Contains(b.String(), "ghp_inurl") || withToken == fixtureURL {
+		t.Errorf("log line with a token in the URL = %q", b.String())
+	}
 }
