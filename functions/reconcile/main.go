@@ -25,6 +25,9 @@ func main() {
 	ctx := context.Background()
 	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
+	if cfg.StatusesOff != "" {
+		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName, eksauth.WithAWSConfig(awsCfg))
@@ -33,9 +36,6 @@ func main() {
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
-	if cfg.StatusesOff != "" {
-		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
-	}
 	statuses, err := reconcile.NewStatuses(cfg)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	h := reconcile.NewHandler(reconcile.New(cfg.Repo, repo, cluster, statuses))
