@@ -234,7 +234,10 @@ func (b *bench) runFunction(ctx context.Context, name, event string, overrides m
 		"SLUICE_WEBHOOK_SECRET":       webhookSecret,
 		"SLUICE_RECONCILE_QUEUE_URL":  realQueueURL(reconcileFIFO),
 		"SLUICE_GITHUB_API_URL":       b.github.URL,
-		"SLUICE_DRIFT_MODE":           string(drift.Detect),
+		// The stand-in is not the Git remote's host: only a token given for
+		// GitHub itself goes to it (the Git token never leaves its host).
+		"SLUICE_GITHUB_TOKEN": gitToken,
+		"SLUICE_DRIFT_MODE":   string(drift.Detect),
 	}
 	for k, v := range overrides {
 		vars[k] = v
