@@ -2,9 +2,8 @@
 
 SHELL := /bin/bash
 GO ?= go
-# Only the module proxy is reachable here: a direct fetch fallback would hang.
-export GOPROXY ?= https://proxy.golang.org
-export GOTOOLCHAIN := local
+# Go's own settings (GOPROXY, GOTOOLCHAIN, GOFLAGS...) are the user's: the
+# Makefile sets none of them.
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GOARCH ?= arm64

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/drift"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/queue"
@@ -124,7 +125,7 @@ func (b *bench) webhookRows(ctx context.Context) ([]row, error) {
 	b.sqs.AddQueue(awstest.SQSQueue{Name: reconcileFIFO})
 	client := sqs.New(sqs.Options{Region: awstest.SQSRegion, BaseEndpoint: aws.String(b.sqs.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSLUICEBENCH", "bench", "")})
-	h, err := webhook.New(webhook.Config{GitURL: eventsRepo, Branch: branch, Secret: webhookSecret, QueueURL: realQueueURL(reconcileFIFO)},
+	h, err := webhook.New(webhook.Config{Repo: configrepo.Repository{URL: eventsRepo, Branch: branch}, Secret: webhookSecret, QueueURL: realQueueURL(reconcileFIFO)},
 		queue.NewSender(client, realQueueURL(reconcileFIFO)))
 	if err != nil {
 		return nil, err
@@ -233,7 +234,10 @@ func (b *bench) runFunction(ctx context.Context, name, event string, overrides m
 		"SLUICE_WEBHOOK_SECRET":       webhookSecret,
 		"SLUICE_RECONCILE_QUEUE_URL":  realQueueURL(reconcileFIFO),
 		"SLUICE_GITHUB_API_URL":       b.github.URL,
-		"SLUICE_DRIFT_MODE":           string(drift.Detect),
+		// The stand-in is not the Git remote's host: only a token given for
+		// GitHub itself goes to it (the Git token never leaves its host).
+		"SLUICE_GITHUB_TOKEN": gitToken,
+		"SLUICE_DRIFT_MODE":   string(drift.Detect),
 	}
 	for k, v := range overrides {
 		vars[k] = v

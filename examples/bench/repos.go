@@ -135,7 +135,7 @@ func (b *bench) newRepo(in input, ns string) (*configRepo, error) {
 	}
 	return &configRepo{url: url, ns: ns, git: git,
 		repo:  desired.Repository{URL: url, Branch: branch, ConfigPath: in.configPath},
-		owner: desired.Repository{URL: url, Branch: branch, ConfigPath: in.configPath}.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: ns})}, nil
+		owner: desired.Owner(desired.Repository{URL: url, Branch: branch, ConfigPath: in.configPath}, fluxconfig.Ref{Namespace: "flux-system", Name: ns})}, nil
 }
 
 // rendered is an input rendered for one namespace, both ways: Sluice's

@@ -149,7 +149,7 @@ func (st *story) initialPush(ctx context.Context) (string, error) {
 		return "", err
 	}
 	repo := desired.Repository{URL: st.gitURL, Branch: branch, ConfigPath: "clusters/prod"}
-	inv, err := m.Inventory(ctx, repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"}))
+	inv, err := m.Inventory(ctx, desired.Owner(repo, fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"}))
 	if err != nil || inv == nil {
 		return "", fmt.Errorf("no inventory after the reconcile: %v", err)
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
-	"github.com/sluice-gitops/sluice/internal/github"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
@@ -25,6 +25,9 @@ func main() {
 	ctx := context.Background()
 	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
+	if cfg.StatusesOff != "" {
+		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	restCfg, err := eksauth.ClusterConfig(ctx, cfg.ClusterName, eksauth.WithAWSConfig(awsCfg))
@@ -33,11 +36,8 @@ func main() {
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	repo, err := gitrepo.New(cfg.Repo.URL, cfg.Git)
 	lambdarun.ExitOnError(err, "starting the reconcile function")
-	var statuses reconcile.Statuses
-	if cfg.GitHubToken != "" {
-		statuses, err = github.NewStatusSetter(cfg.GitHubAPIURL, cfg.GitHubToken)
-		lambdarun.ExitOnError(err, "starting the reconcile function")
-	}
+	statuses, err := reconcile.NewStatuses(cfg)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
 	rec := reconcile.New(cfg.Repo, repo, cluster, statuses)
 	rec.AllowEmpty = cfg.AllowEmptyConfig
 	h := reconcile.NewHandler(rec)

@@ -14,6 +14,21 @@ var binary string
 
 func TestMain(m *testing.M) { bintest.Main(m, "reconcile", &binary) }
 
+// TestGitTokenForAnotherHostTurnsStatusesOff: with a GitLab remote and its
+// token, the function says at start-up that it sends no commit statuses, and
+// why, without showing the token.
+func TestGitTokenForAnotherHostTurnsStatusesOff(t *testing.T) {
+	env := map[string]string{"SLUICE_GIT_URL": "https://gitlab.com/group/app.git", "SLUICE_CONFIG_PATH": "clusters/prod",
+		"SLUICE_GIT_TOKEN": "glpat-s3cret", "AWS_REGION": "us-east-1", "KUBECONFIG": "/nonexistent"}
+	_, stderr := bintest.Run(t, binary, bintest.Env(t, env, nil), "/dev/null")
+	if !strings.Contains(stderr, "commit statuses are off: the Git token is for gitlab.com, and the GitHub API is api.github.com") {
+		t.Errorf("stderr does not say why statuses are off:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "glpat-s3cret") {
+		t.Errorf("stderr shows the token:\n%s", stderr)
+	}
+}
+
 // TestConfigurationErrors: a missing or malformed setting, or an unreachable cluster, stops the function at start-up with exit
 // code 2 and every problem named at once.
 func TestConfigurationErrors(t *testing.T) {

@@ -6,8 +6,6 @@ package desired
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,6 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
@@ -30,40 +29,13 @@ type Git interface {
 
 var _ Git = (*gitrepo.Repo)(nil)
 
-// Repository is the config repository Sluice serves.
-type Repository struct {
-	URL        string
-	Branch     string
-	ConfigPath string
-}
+// Repository is the config repository Sluice serves, as every function reads
+// it from its environment.
+type Repository = configrepo.Repository
 
-// ID is the repository's identity (repoid).
-func (r Repository) ID() string {
-	id, err := repoid.Parse(r.URL)
-	if err != nil {
-		return r.URL
-	}
-	return id
-}
-
-// Source is the inventory source of the repository's branch.
-func (r Repository) Source() string { return r.ID() + "@" + r.Branch }
-
-// Path is the config folder, cleaned, as inventories record it.
-func (r Repository) Path() string { return path.Clean("./" + r.ConfigPath) }
-
-// Installation is the id of this repository + branch + config path: the
-// inventories, ApplySets and member labels of one installation carry it, so
-// installations sharing a cluster never touch each other's objects. Ten
-// bytes of SHA-256, hex: a valid label value and ConfigMap name part.
-func (r Repository) Installation() string {
-	sum := sha256.Sum256([]byte(r.Source() + ":" + r.Path()))
-	return hex.EncodeToString(sum[:10])
-}
-
-// Owner is the inventory owner of the Kustomization ref in this installation.
-func (r Repository) Owner(ref fluxconfig.Ref) kube.Owner {
-	return kube.Owner{Installation: r.Installation(), Namespace: ref.Namespace, Name: ref.Name}
+// Owner is the inventory owner of the Kustomization ref in repo's installation.
+func Owner(repo Repository, ref fluxconfig.Ref) kube.Owner {
+	return kube.Owner{Installation: repo.Installation(), Namespace: ref.Namespace, Name: ref.Name}
 }
 
 // Snapshot is the branch head checked out, with its Flux objects.
@@ -139,7 +111,7 @@ func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructu
 		}
 		renders.put(s.Revision, opts, objs)
 	}
-	kube.SetOwner(objs, s.Repository.Owner(k.Ref))
+	kube.SetOwner(objs, Owner(s.Repository, k.Ref))
 	return objs, nil
 }
 

@@ -144,7 +144,7 @@ func (c *Checker) Check(ctx context.Context, runID string) (*Report, *desired.Sn
 }
 
 func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) KustomizationReport {
-	kr := KustomizationReport{Name: k.Ref.String(), Head: snap.Revision, Mode: c.modeOf(k), Objects: []kube.ObjectDiff{}}
+	kr := KustomizationReport{Name: k.Ref.String(), Head: snap.Revision, Mode: c.modeOf(ctx, k), Objects: []kube.ObjectDiff{}}
 	fail := func(err error) KustomizationReport {
 		kr.Error = err.Error()
 		slog.ErrorContext(ctx, "drift check failed", "kustomization", kr.Name, "error", err)
@@ -154,7 +154,7 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 	if err != nil {
 		return fail(err)
 	}
-	owner := snap.Repository.Owner(k.Ref)
+	owner := desired.Owner(snap.Repository, k.Ref)
 	inv, err := c.cluster.Inventory(ctx, owner)
 	if err == nil && inv == nil {
 		// Until the next reconcile takes it over, the inventory written
@@ -208,12 +208,19 @@ func ownerOf(inv *kube.Inventory, owner kube.Owner) kube.Owner {
 	return owner
 }
 
-func (c *Checker) modeOf(k fluxconfig.Kustomization) Mode {
-	switch Mode(k.Annotations[ModeAnnotation]) {
-	case Correct:
-		return Correct
-	case Detect:
-		return Detect
+// modeOf is the Kustomization's drift mode: its annotation, else the
+// function's. A value that is neither correct nor detect (a typo, "Detect")
+// is a warning and the safe mode, detect: a drift run must never start
+// rewriting a cluster because of a misspelling meant to stop it from doing so.
+func (c *Checker) modeOf(ctx context.Context, k fluxconfig.Kustomization) Mode {
+	v, set := k.Annotations[ModeAnnotation]
+	switch m := Mode(v); {
+	case !set:
+		return c.mode
+	case m == Correct, m == Detect:
+		return m
 	}
-	return c.mode
+	slog.WarnContext(ctx, fmt.Sprintf("annotation %s=%q is not correct or detect: drift is only reported", ModeAnnotation, v),
+		"kustomization", k.Ref.String(), "file", k.Source.File)
+	return Detect
 }

@@ -300,7 +300,7 @@ func TestMissedPushIsBehindAndQueued(t *testing.T) {
 // appliedRevision is the revision the inventory records.
 func appliedRevision(f *fixture) string {
 	f.t.Helper()
-	inv, err := f.cluster.Inventory(context.Background(), f.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: f.ns}))
+	inv, err := f.cluster.Inventory(context.Background(), desired.Owner(f.repo, fluxconfig.Ref{Namespace: "flux-system", Name: f.ns}))
 	if err != nil || inv == nil {
 		f.t.Fatal(inv, err)
 	}

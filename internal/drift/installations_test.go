@@ -86,7 +86,7 @@ func (in *installation) commit(msg string, edit func(string) error) {
 
 func (in *installation) inventory() *kube.Inventory {
 	in.t.Helper()
-	inv, err := mustCluster(in.t).Inventory(context.Background(), in.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: "flux-system"}))
+	inv, err := mustCluster(in.t).Inventory(context.Background(), desired.Owner(in.repo, fluxconfig.Ref{Namespace: "flux-system", Name: "flux-system"}))
 	if err != nil {
 		in.t.Fatal(err)
 	}

@@ -130,6 +130,16 @@ func (s *StatusSetter) SetStatus(ctx context.Context, repoURL, sha string, st St
 	return nil
 }
 
+// ServesGit reports whether the GitHub REST API on apiHost is the one of the
+// Git host gitHost, so that a token for one is meant for the other: the same
+// host (GitHub Enterprise Server serves its API under /api/v3), or the API's
+// "api." subdomain (api.github.com for github.com; GHE.com's
+// api.<name>.ghe.com). Hosts compare without case and without port.
+func ServesGit(apiHost, gitHost string) bool {
+	apiHost, gitHost = strings.ToLower(apiHost), strings.ToLower(gitHost)
+	return gitHost != "" && (apiHost == gitHost || apiHost == "api."+gitHost)
+}
+
 // StatusContext is the commit status context of the Kustomization
 // "<namespace>/<name>": "sluice/<namespace>/<name>".
 func StatusContext(kustomization string) (string, error) {

@@ -227,3 +227,25 @@ func TestWithHTTPClientKeepsToken(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestServesGit(t *testing.T) {
+	tests := []struct {
+		api, git string
+		want     bool
+	}{
+		{"api.github.com", "github.com", true},
+		{"API.GitHub.com", "github.com", true},
+		{"ghe.example.com", "ghe.example.com", true},
+		{"api.acme.ghe.com", "acme.ghe.com", true},
+		{"api.github.com", "gitlab.com", false},
+		{"api.github.com", "evilgithub.com", false},
+		{"api.github.com", "api.github.com.evil.com", false},
+		{"ghe.example.com", "github.com", false},
+		{"api.github.com", "", false},
+	}
+	for _, tt := range tests {
+		if got := ServesGit(tt.api, tt.git); got != tt.want {
+			t.Errorf("ServesGit(%q, %q) = %v, want %v", tt.api, tt.git, got, tt.want)
+		}
+	}
+}

@@ -28,19 +28,26 @@ type Repo struct {
 	TempDir string
 }
 
-// New returns the repository at url, reached with creds.
+// New returns the repository at url, reached with creds, or with the
+// credentials written into url (https://user:token@host/...), which are taken
+// out of it so that no message ever shows them.
 func New(url string, creds Credentials) (*Repo, error) {
 	if url == "" {
 		return nil, errors.New("repository URL is empty")
 	}
-	auth, err := creds.method(url)
+	url, auth, err := takeCredentials(url, creds)
 	if err != nil {
 		return nil, err
+	}
+	if auth == nil {
+		if auth, err = creds.method(url); err != nil {
+			return nil, err
+		}
 	}
 	return &Repo{url: url, auth: auth}, nil
 }
 
-// URL is the repository's URL.
+// URL is the repository's URL, without any credentials written into it.
 func (r *Repo) URL() string { return r.url }
 
 // Checkout is a shallow clone of one branch in a temporary folder.

@@ -95,4 +95,10 @@ func TestConfigLogValueHidesCredentials(t *testing.T) {
 	if strings.Contains(buf.String(), "ghp_secret") || !strings.Contains(buf.String(), `"gitAuth":"https token"`) {
 		t.Errorf("log line %s", buf.String())
 	}
+	buf.Reset()
+	cfg = Config{Repo: Repository{URL: "https://x-access-token:ghp_inurl@github.com/o/r", Branch: "main", ConfigPath: "c"}}
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("ready", "config", cfg)
+	if strings.Contains(buf.String(), "ghp_inurl") || !strings.Contains(buf.String(), "github.com/o/r") {
+		t.Errorf("log line with a token in the URL: %s", buf.String())
+	}
 }

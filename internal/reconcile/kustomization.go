@@ -53,7 +53,7 @@ func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desi
 // inventory reads k's inventory, taking over the one it had before
 // installations had ids.
 func (r *Reconciler) inventory(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) (*kube.Inventory, error) {
-	owner := snap.Repository.Owner(k.Ref)
+	owner := desired.Owner(snap.Repository, k.Ref)
 	inv, err := r.cluster.Inventory(ctx, owner)
 	if err != nil || inv != nil {
 		return inv, err
@@ -98,7 +98,7 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 	current := entries(objs)
 	stale := kube.Stale(old, objs)
 	if k.Prune && len(stale) > 0 {
-		pruned, err := r.cluster.Prune(work, snap.Repository.Owner(k.Ref), stale)
+		pruned, err := r.cluster.Prune(work, desired.Owner(snap.Repository, k.Ref), stale)
 		logChanges(ctx, k, pruned)
 		changes = append(changes, pruned...)
 		if err != nil {
@@ -130,7 +130,7 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 
 func (r *Reconciler) save(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, es []kube.Entry, revision string) error {
 	return r.cluster.SaveInventory(ctx, kube.Inventory{
-		Owner: snap.Repository.Owner(k.Ref), Source: snap.Repository.Source(), Path: snap.Repository.Path(),
+		Owner: desired.Owner(snap.Repository, k.Ref), Source: snap.Repository.Source(), Path: snap.Repository.Path(),
 		Revision: revision, Prune: k.Prune, DeletionPolicy: k.DeletionPolicy, Timeout: k.WaitTimeout(), Entries: es,
 	})
 }

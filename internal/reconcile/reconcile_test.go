@@ -76,7 +76,7 @@ func newStory(t *testing.T) *story {
 
 // owner is the fixture Kustomization's inventory owner in s's installation.
 func (s *story) owner() kube.Owner {
-	return s.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"})
+	return desired.Owner(s.repo, fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"})
 }
 
 func (s *story) reconcile() (*Result, error) {

@@ -99,7 +99,7 @@ func (c *configRepo) reconcile(ctx context.Context) (*Result, error) {
 
 func (c *configRepo) inventory(name string) *kube.Inventory {
 	c.t.Helper()
-	inv, err := c.cluster.Inventory(context.Background(), c.repo.Owner(fluxconfig.Ref{Namespace: "flux-system", Name: name}))
+	inv, err := c.cluster.Inventory(context.Background(), desired.Owner(c.repo, fluxconfig.Ref{Namespace: "flux-system", Name: name}))
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -2,6 +2,7 @@
 package repoid
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,13 +27,18 @@ func Parse(rawURL string) (string, error) {
 	} else {
 		u, err := url.Parse(s)
 		if err != nil {
-			return "", fmt.Errorf("parsing repository URL %q: %w", rawURL, err)
+			// url.Parse's error quotes the whole URL, credentials included.
+			var uerr *url.Error
+			if errors.As(err, &uerr) {
+				err = uerr.Err
+			}
+			return "", fmt.Errorf("parsing repository URL %q: %w", Redact(rawURL), err)
 		}
 		scheme := strings.ToLower(u.Scheme)
 		switch scheme {
 		case "https", "http", "ssh", "git", "file":
 		default:
-			return "", fmt.Errorf("repository URL %q: unsupported scheme %q", rawURL, u.Scheme)
+			return "", fmt.Errorf("repository URL %q: unsupported scheme %q", Redact(rawURL), u.Scheme)
 		}
 		host = u.Hostname()
 		if p := u.Port(); p != "" && p != defaultPorts[scheme] {
@@ -40,14 +46,14 @@ func Parse(rawURL string) (string, error) {
 		}
 		path = u.Path
 		if scheme != "file" && host == "" {
-			return "", fmt.Errorf("repository URL %q has no host", rawURL)
+			return "", fmt.Errorf("repository URL %q has no host", Redact(rawURL))
 		}
 	}
 	path = strings.Trim(path, "/")
 	path = strings.TrimSuffix(path, ".git")
 	path = strings.TrimRight(path, "/")
 	if path == "" {
-		return "", fmt.Errorf("repository URL %q has no path", rawURL)
+		return "", fmt.Errorf("repository URL %q has no path", Redact(rawURL))
 	}
 	id := path
 	if host != "" {
@@ -88,4 +94,33 @@ func parseSCP(s string) ([2]string, bool) {
 		return [2]string{}, false
 	}
 	return [2]string{host, s[colon+1:]}, true
+}
+
+// Redact returns rawURL fit for an error or a log line: credentials written
+// into it (https://user:token@host/..., or a token alone as the user) are
+// replaced by "***". An SSH URL keeps its user, which names an account, not a
+// secret, and loses any password. It works on the text, so a URL too broken
+// to parse is redacted too.
+func Redact(rawURL string) string {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return rawURL // scp-like user@host:path has no place for a password
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return rawURL
+	}
+	userinfo := authority[:at]
+	if strings.EqualFold(scheme, "ssh") {
+		user, _, hasPassword := strings.Cut(userinfo, ":")
+		if !hasPassword {
+			return rawURL
+		}
+		return scheme + "://" + user + ":***" + rest[at:]
+	}
+	return scheme + "://***" + rest[at:]
 }

@@ -1,6 +1,9 @@
 package repoid
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -47,5 +50,46 @@ func TestSame(t *testing.T) {
 	}
 	if Same("", "") {
 		t.Error("empty URLs reported the same repository")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://x-access-token:s3cret@github.com/o/r", "https://***@github.com/o/r"},
+		{"https://s3cret@github.com/o/r.git", "https://***@github.com/o/r.git"},
+		{"http://u:s3cret@127.0.0.1:8080/r?x=1", "http://***@127.0.0.1:8080/r?x=1"},
+		{"https://u:p@ss@host/r", "https://***@host/r"},
+		{"ssh://git@github.com/o/r", "ssh://git@github.com/o/r"},
+		{"ssh://deploy:s3cret@host:2222/r", "ssh://deploy:***@host:2222/r"},
+		{"git@github.com:o/r.git", "git@github.com:o/r.git"},
+		{"https://github.com/o/r@v1", "https://github.com/o/r@v1"},
+		{"https://u:s3cret@host:bad port/r", "https://***@host:bad port/r"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestParseErrorsHideCredentials: a URL refused for any reason is named in
+// the error without the token written into it.
+func TestParseErrorsHideCredentials(t *testing.T) {
+	for _, in := range []string{
+		"ftp://u:s3cret@example.com/r",     // unsupported scheme
+		"https://u:s3cret@host:bad port/r", // does not parse
+		"https://u:s3cret@github.com/",     // no path
+		"https://s3cret@github.com",        // no path, token as user
+		"http://u:s3cret@/r",               // no host
+		"https://u:s3cret@h/r\x00\x7f%zz",  // bad escape
+	} {
+		_, err := Parse(in)
+		if err == nil {
+			t.Errorf("Parse(%q) accepted it", in)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Parse(%q) error shows the credential: %v", in, err)
+		}
 	}
 }

@@ -70,10 +70,15 @@ func (m *Manager) GetSecret(ctx context.Context, id string) (string, error) {
 		}
 		return "", fmt.Errorf("reading secret %q: %w", id, err)
 	}
+	v := string(out.SecretBinary)
 	if out.SecretString != nil {
-		return *out.SecretString, nil
+		v = *out.SecretString
 	}
-	return string(out.SecretBinary), nil
+	// `aws secretsmanager create-secret --secret-string file://token.txt`, as
+	// the deployment guide has it, stores the file's final newline: a token
+	// with it makes an invalid Authorization header. No secret Sluice reads
+	// (token, key, known_hosts, webhook secret) ends in one on purpose.
+	return strings.TrimRight(v, "\r\n"), nil
 }
 
 // FluxSecret is what a Flux secretRef names, with Flux's keys.

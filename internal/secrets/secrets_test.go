@@ -35,6 +35,22 @@ func TestGetSecret(t *testing.T) {
 	}
 }
 
+// TestGetSecretDropsTrailingNewline: a secret stored from a file, as the
+// deployment guide stores the Git token, comes back without the file's final
+// line ending; the lines inside a key stay.
+func TestGetSecretDropsTrailingNewline(t *testing.T) {
+	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----"
+	m := manager(t, map[string]string{
+		"unix": "ghp_token\n", "windows": "ghp_token\r\n", "none": "ghp_token", "key": key + "\n",
+	})
+	for id, want := range map[string]string{"unix": "ghp_token", "windows": "ghp_token", "none": "ghp_token", "key": key} {
+		got, err := m.GetSecret(context.Background(), id)
+		if err != nil || got != want {
+			t.Errorf("GetSecret(%s) = %q, %v; want %q", id, got, err, want)
+		}
+	}
+}
+
 func TestGetFluxSecret(t *testing.T) {
 	m := manager(t, map[string]string{
 		"sluice/flux-system/task-tool-ssh-key": `{"identity":"-----BEGIN KEY-----","known_hosts":"github.com ssh-ed25519 AAAA"}`,

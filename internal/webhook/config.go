@@ -4,27 +4,22 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
-	"github.com/sluice-gitops/sluice/internal/repoid"
 )
 
-// Environment variables the webhook function reads.
+// Environment variables the webhook function reads, besides the config
+// repository's (configrepo.LoadRemote).
 const (
-	EnvGitURL        = "SLUICE_GIT_URL"
-	EnvGitBranch     = "SLUICE_GIT_BRANCH"
 	EnvWebhookSecret = "SLUICE_WEBHOOK_SECRET" // or SLUICE_WEBHOOK_SECRET_ID
 	EnvQueueURL      = "SLUICE_RECONCILE_QUEUE_URL"
 )
 
-// DefaultBranch is the config branch when SLUICE_GIT_BRANCH is unset.
-const DefaultBranch = "main"
-
 // Config is the webhook function's configuration.
 type Config struct {
-	// GitURL is the config repository; pushes to it are accepted.
-	GitURL string
-	// Branch is the config branch; pushes to other branches are ignored.
-	Branch string
+	// Repo is the config repository and branch: pushes to that branch of
+	// that repository are accepted, others ignored.
+	Repo configrepo.Repository
 	// Secret is the GitHub webhook secret.
 	Secret string
 	// QueueURL is the reconcile SQS FIFO queue.
@@ -36,15 +31,9 @@ type Config struct {
 // or from Secrets Manager when SLUICE_WEBHOOK_SECRET_ID names it.
 func LoadConfig(ctx context.Context, env *envconfig.Env) (Config, error) {
 	c := Config{
-		GitURL:   env.Required(EnvGitURL),
-		Branch:   env.Optional(EnvGitBranch, DefaultBranch),
+		Repo:     configrepo.LoadRemote(env),
 		Secret:   env.Secret(ctx, EnvWebhookSecret, true),
 		QueueURL: env.URL(EnvQueueURL, true),
-	}
-	if c.GitURL != "" {
-		if _, err := repoid.Parse(c.GitURL); err != nil {
-			env.Fail("%s: %v", EnvGitURL, err)
-		}
 	}
 	if err := env.Err(); err != nil {
 		return Config{}, err
@@ -55,8 +44,7 @@ func LoadConfig(ctx context.Context, env *envconfig.Env) (Config, error) {
 // LogValue keeps the secret out of logs when a Config is logged whole.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("gitURL", c.GitURL),
-		slog.String("branch", c.Branch),
+		slog.Any("repo", c.Repo),
 		slog.String("queueURL", c.QueueURL),
 	)
 }

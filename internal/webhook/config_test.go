@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 )
 
@@ -52,12 +53,12 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "direct secret, default branch",
 			env:  full,
-			want: Config{GitURL: fixtureURL, Branch: "main", Secret: testSecret, QueueURL: full["SLUICE_RECONCILE_QUEUE_URL"]},
+			want: Config{Repo: configrepo.Repository{URL: fixtureURL, Branch: "main"}, Secret: testSecret, QueueURL: full["SLUICE_RECONCILE_QUEUE_URL"]},
 		},
 		{
 			name: "secret from Secrets Manager, branch set",
 			env:  with(map[string]string{"SLUICE_WEBHOOK_SECRET": "", "SLUICE_WEBHOOK_SECRET_ID": "sluice/webhook", "SLUICE_GIT_BRANCH": "prod"}),
-			want: Config{GitURL: fixtureURL, Branch: "prod", Secret: "from-secrets-manager", QueueURL: full["SLUICE_RECONCILE_QUEUE_URL"]},
+			want: Config{Repo: configrepo.Repository{URL: fixtureURL, Branch: "prod"}, Secret: "from-secrets-manager", QueueURL: full["SLUICE_RECONCILE_QUEUE_URL"]},
 		},
 		{
 			name:    "nothing set: every variable named",
@@ -97,8 +98,14 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigLogValueHidesSecret(t *testing.T) {
 	var b strings.Builder
-	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", Config{GitURL: fixtureURL, Branch: "main", Secret: testSecret})
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", Config{Repo: configrepo.Repository{URL: fixtureURL, Branch: "main"}, Secret: testSecret})
 	if strings.Contains(b.String(), testSecret) || !strings.Contains(b.String(), fixtureURL) {
 		t.Errorf("log line = %q", b.String())
+	}
+	b.Reset()
+	withToken := strings.Replace(fixtureURL, "https://", "https://x-access-token:ghp_inurl@", 1)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", Config{Repo: configrepo.Repository{URL: withToken, Branch: "main"}, Secret: testSecret})
+	if strings.Contains(b.String(), "ghp_inurl") || withToken == fixtureURL {
+		t.Errorf("log line with a token in the URL = %q", b.String())
 	}
 }

@@ -83,11 +83,11 @@ func New(cfg Config, q Queue) (*Handler, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	repo, err := repoid.Parse(cfg.GitURL)
+	repo, err := repoid.Parse(cfg.Repo.URL)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("config repository: %w", err))
 	}
-	if cfg.Branch == "" {
+	if cfg.Repo.Branch == "" {
 		errs = append(errs, errors.New("config branch is empty"))
 	}
 	if q == nil {
@@ -96,7 +96,7 @@ func New(cfg Config, q Queue) (*Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("webhook handler: %w", err)
 	}
-	return &Handler{verifier: v, repo: repo, branch: cfg.Branch, queue: q}, nil
+	return &Handler{verifier: v, repo: repo, branch: cfg.Repo.Branch, queue: q}, nil
 }
 
 // Handle answers one delivery: 202 when a push was queued, 200 when the

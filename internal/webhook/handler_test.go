@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/queue"
 )
 
@@ -385,7 +386,7 @@ func TestHandleEventFiles(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	_, err := New(Config{GitURL: "", Branch: "", Secret: " "}, nil)
+	_, err := New(Config{Secret: " "}, nil)
 	if err == nil {
 		t.Fatal("New accepted an empty configuration")
 	}
@@ -394,7 +395,7 @@ func TestNew(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if _, err := New(Config{GitURL: fixtureURL, Branch: "main", Secret: testSecret}, &recordingQueue{}); err != nil {
+	if _, err := New(Config{Repo: configrepo.Repository{URL: fixtureURL, Branch: "main"}, Secret: testSecret}, &recordingQueue{}); err != nil {
 		t.Errorf("valid configuration: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/queue"
 )
 
@@ -50,7 +51,7 @@ func startSQS(t testing.TB) (*awstest.SQSServer, *sqs.Client) {
 
 func newHandler(t testing.TB, gitURL, branch string, q Queue) *Handler {
 	t.Helper()
-	h, err := New(Config{GitURL: gitURL, Branch: branch, Secret: testSecret, QueueURL: "unused"}, q)
+	h, err := New(Config{Repo: configrepo.Repository{URL: gitURL, Branch: branch}, Secret: testSecret, QueueURL: "unused"}, q)
 	if err != nil {
 		t.Fatal(err)
 	}
