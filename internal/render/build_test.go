@@ -442,7 +442,7 @@ func TestBuildErrors(t *testing.T) {
 		{name: "bad YAML in a folder without kustomization", opts: render.Options{Path: "./badplain"}, contains: []string{"badplain/bad.yaml is not Kubernetes YAML"}},
 		{name: "bad kustomization file", opts: render.Options{Path: "./badkust"}, contains: []string{"parsing badkust/kustomization.yaml"}},
 		{name: "remote base", opts: render.Options{Path: "./remote"}, wantIs: render.ErrNotLocal, contains: []string{"github.com/example/repo"}},
-		{name: "URL in a nested kustomization", opts: render.Options{Path: "./nested"}, wantIs: render.ErrNotLocal, contains: []string{"url/kustomization.yaml refers to", "https://example.com/manifests.yaml"}},
+		{name: "URL in a nested kustomization", opts: render.Options{Path: "./nested"}, wantIs: render.ErrNotLocal, contains: []string{"url/kustomization.yaml: resources[0] refers to", "https://example.com/manifests.yaml"}},
 		{name: "remote component", opts: render.Options{Path: "./app", Components: []string{"https://example.com/c"}}, wantIs: render.ErrNotLocal},
 		{name: "absolute component", opts: render.Options{Path: "./app", Components: []string{"/etc"}}, wantIs: render.ErrNotLocal},
 		{name: "resource outside the root", opts: render.Options{Path: "./escape"}, contains: []string{"kustomize build failed", "outside.yaml"}},
