@@ -103,12 +103,18 @@ func (s *Snapshot) Select(names []string) (selected []fluxconfig.Kustomization, 
 }
 
 // Render builds k's objects from the clone, labelled as members of its
-// ApplySet. Its source must be the config repository at the configured branch.
-func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructured, error) {
+// ApplySet, with the variables of k's postBuild.substituteFrom read through
+// vars. Its source must be the config repository at the configured branch.
+func (s *Snapshot) Render(ctx context.Context, k fluxconfig.Kustomization, vars Variables) ([]*unstructured.Unstructured, error) {
 	if err := s.checkSource(k); err != nil {
 		return nil, err
 	}
 	opts := RenderOptions(k)
+	from, err := SubstituteFrom(ctx, k, vars)
+	if err != nil {
+		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	}
+	opts.SubstituteFrom = from
 	objs, ok := renders.get(s.Revision, opts)
 	if !ok {
 		var err error

@@ -43,7 +43,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	}
 	defer snap.Close()
 	k := snap.Config.Kustomizations[0]
-	first, err := snap.Render(k)
+	first, err := snap.Render(ctx, k, nil)
 	if err != nil || len(first) != 9 {
 		t.Fatalf("render = %d objects, %v", len(first), err)
 	}
@@ -52,7 +52,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	}
 	first[0].SetName("mutated-by-the-caller")
 
-	again, err := snap.Render(k)
+	again, err := snap.Render(ctx, k, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer next.Close()
-	objs, err := next.Render(next.Config.Kustomizations[0])
+	objs, err := next.Render(ctx, next.Config.Kustomizations[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestRenderRefusesOtherSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer snap.Close()
-	_, err = snap.Render(snap.Config.Kustomizations[0])
+	_, err = snap.Render(ctx, snap.Config.Kustomizations[0], nil)
 	if err == nil || !strings.Contains(err.Error(), "must follow branch main") {
 		t.Fatalf("error = %v", err)
 	}

@@ -29,6 +29,8 @@ const ModeAnnotation = "sluice.dev/drift-mode"
 
 // Cluster is what a drift check needs of the cluster.
 type Cluster interface {
+	// Variables reads postBuild.substituteFrom's ConfigMaps and Secrets.
+	desired.Variables
 	Diff(ctx context.Context, objs []*unstructured.Unstructured, ignore []kube.IgnoreRule) ([]kube.ObjectDiff, error)
 	Inventory(ctx context.Context, owner types.NamespacedName) (*kube.Inventory, error)
 	Exists(ctx context.Context, e kube.Entry) (bool, error)
@@ -150,7 +152,7 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 		slog.ErrorContext(ctx, "drift check failed", "kustomization", kr.Name, "error", err)
 		return kr
 	}
-	objs, err := snap.Render(k)
+	objs, err := snap.Render(ctx, k, c.cluster)
 	if err != nil {
 		return fail(err)
 	}

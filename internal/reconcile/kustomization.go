@@ -39,7 +39,7 @@ func (r *Reconciler) one(ctx context.Context, snap *desired.Snapshot, k fluxconf
 
 func (r *Reconciler) apply(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization) ([]kube.Change, error) {
 	owner := desired.Owner(k)
-	objs, err := snap.Render(k)
+	objs, err := snap.Render(ctx, k, r.cluster)
 	if err != nil {
 		return nil, err
 	}

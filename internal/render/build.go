@@ -47,7 +47,7 @@ func Build(root string, opts Options) ([]*unstructured.Unstructured, error) {
 }
 
 func build(root string, opts Options) ([]*unstructured.Unstructured, error) {
-	vars, err := substitutionVars(opts.Substitute)
+	vars, err := substitutionVars(opts)
 	if err != nil {
 		return nil, err
 	}

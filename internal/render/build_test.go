@@ -296,6 +296,21 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
+			name: "substituteFrom in order, substitute over them",
+			root: app,
+			opts: render.Options{Path: "./app",
+				SubstituteFrom: []render.Variables{
+					{Source: "ConfigMap a", Values: map[string]string{"name": "first", "tier": "first"}},
+					{Source: "Secret b", Values: map[string]string{"tier": "sec\nond"}},
+				},
+				Substitute: map[string]string{"name": "override"}},
+			want: []string{"ConfigMap//raw", "ConfigMap//raw-label", "ConfigMap//web-config", "Service//web", "Deployment//web"},
+			fields: []field{
+				{"ConfigMap//web-config", "data.GREETING", "hello override"},
+				{"ConfigMap//web-config", "data.TIER", "second"},
+			},
+		},
+		{
 			name: "no variables means no substitution, as in Flux",
 			root: app,
 			opts: render.Options{Path: "./app"},
@@ -447,7 +462,8 @@ func TestBuildErrors(t *testing.T) {
 		{name: "absolute component", opts: render.Options{Path: "./app", Components: []string{"/etc"}}, wantIs: render.ErrNotLocal},
 		{name: "resource outside the root", opts: render.Options{Path: "./escape"}, contains: []string{"kustomize build failed", "outside.yaml"}},
 		{name: "object without a name", opts: render.Options{Path: "./noname"}, contains: []string{"kustomize build failed"}},
-		{name: "invalid variable name", opts: render.Options{Path: "./app", Substitute: map[string]string{"1bad": "x", "ok": "y"}}, contains: []string{`substitute variable name "1bad" is invalid`}},
+		{name: "invalid variable name", opts: render.Options{Path: "./app", Substitute: map[string]string{"1bad": "x", "ok": "y"}}, contains: []string{`substitute variable name "1bad" (from postBuild.substitute) is invalid`}},
+		{name: "invalid variable name from a ConfigMap", opts: render.Options{Path: "./app", SubstituteFrom: []render.Variables{{Source: "ConfigMap prod/vars", Values: map[string]string{"my.key": "x"}}}}, contains: []string{`substitute variable name "my.key" (from ConfigMap prod/vars) is invalid`}},
 		{name: "substitution that breaks the YAML", opts: render.Options{Path: "./app", Substitute: map[string]string{"value": "a: b: c"}}, contains: []string{"substituting variables in ConfigMap//cm"}},
 		{name: "image without a name", opts: render.Options{Path: "./app", Images: []render.Image{{NewTag: "1"}}}, contains: []string{"image 0 has no name"}},
 		{name: "empty patch", opts: render.Options{Path: "./app", Patches: []render.Patch{{Patch: " "}}}, contains: []string{"patch 0 is empty"}},
