@@ -13,6 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resmap"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -83,16 +85,17 @@ func (c *confinedFS) result() (read []string, openAPI bool, refused error) {
 // loader's New and that are not local paths.
 func checkBases(file string, k kustypes.Kustomization) error {
 	lists := []struct {
-		field   string
-		entries []string
+		field     string
+		entries   []string
+		mayInline bool
 	}{
-		{"resources", k.Resources}, {"bases", k.Bases}, {"components", k.Components},
-		{"generators", k.Generators}, {"transformers", k.Transformers}, {"validators", k.Validators},
+		{"resources", k.Resources, false}, {"bases", k.Bases, false}, {"components", k.Components, false},
+		{"generators", k.Generators, true}, {"transformers", k.Transformers, true}, {"validators", k.Validators, true},
 	}
 	var errs []error
 	for _, l := range lists {
 		for i, e := range l.entries {
-			if isInline(e) {
+			if l.mayInline && isInline(e) {
 				continue
 			}
 			if isRemote(e) || filepath.IsAbs(e) {
@@ -103,12 +106,21 @@ func checkBases(file string, k kustypes.Kustomization) error {
 	return errors.Join(errs...)
 }
 
-// isInline reports whether a generators or transformers entry is an inline
-// plugin configuration (kustomize tries it as YAML objects before as a
-// path); a path is a YAML scalar.
-func isInline(entry string) bool {
-	var m map[string]any
-	return strings.Contains(entry, "\n") || sigsyaml.Unmarshal([]byte(entry), &m) == nil && m != nil
+// inlineConfigs parses generators and transformers entries as kustomize
+// does, to tell an inline plugin configuration from a path.
+var inlineConfigs = resmap.NewFactory(provider.NewDepProvider().GetResourceFactory())
+
+// isInline reports whether kustomize reads a generators, transformers or
+// validators entry as an inline plugin configuration (objects in YAML)
+// rather than as a path: the same parse kustomize tries first.
+func isInline(entry string) (inline bool) {
+	defer func() {
+		if recover() != nil {
+			inline = false // kustomize's parser panics on some input; then it is read as a path
+		}
+	}()
+	_, err := inlineConfigs.NewResMapFromBytes([]byte(entry))
+	return err == nil
 }
 
 // userAt is the "user@" that makes kustomize read an entry as an scp-style

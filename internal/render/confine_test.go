@@ -158,6 +158,13 @@ func TestBuildNeverLeavesTheClone(t *testing.T) {
 			where: "app/kustomization.yaml: generators[0]", ref: gitURL,
 		},
 		{
+			name: "Git address that also parses as YAML, under generators",
+			files: map[string]string{
+				"app/kustomization.yaml": "resources: [cm.yaml]\ngenerators:\n  - \"git@127.0.0.1:org/repo: x\"\n",
+			},
+			where: "app/kustomization.yaml: generators[0]", ref: "git@127.0.0.1:org/repo: x",
+		},
+		{
 			name:  "Git repository as a Flux component",
 			files: map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n"},
 			opts:  render.Options{Components: []string{gitURL}},
@@ -248,5 +255,28 @@ func TestBuildReadsNothingOutsideTheClone(t *testing.T) {
 				t.Errorf("the error shows the outside file's content: %v", err)
 			}
 		})
+	}
+}
+
+// TestBuildAllowsURLsAsValues: URLs that are values, not loads (an
+// annotation set by an inline transformer, a resource's data), build.
+func TestBuildAllowsURLsAsValues(t *testing.T) {
+	url, requests := remoteServer(t)
+	root := writeTree(t, map[string]string{
+		"app/kustomization.yaml": "resources: [cm.yaml]\ncommonAnnotations: {home: \"" + url + "/home\"}\ntransformers:\n  - |\n    apiVersion: builtin\n    kind: AnnotationsTransformer\n    metadata: {name: docs}\n    annotations: {docs: \"" + url + "/docs\"}\n    fieldSpecs: [{path: metadata/annotations, create: true}]\n",
+		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  url: " + url + "/data\n",
+	})
+	objs, err := render.Build(root, render.Options{Path: "./app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := byID(objs, "ConfigMap//cm")
+	for path, want := range map[string]string{"metadata.annotations.docs": url + "/docs", "metadata.annotations.home": url + "/home", "data.url": url + "/data"} {
+		if got := lookup(cm, path); got != want {
+			t.Errorf("%s = %v, want %s", path, got, want)
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the server received %d requests", n)
 	}
 }
