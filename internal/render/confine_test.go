@@ -264,7 +264,7 @@ func TestBuildAllowsURLsAsValues(t *testing.T) {
 	url, requests := remoteServer(t)
 	root := writeTree(t, map[string]string{
 		"app/kustomization.yaml": "resources: [cm.yaml]\ncommonAnnotations: {home: \"" + url + "/home\"}\ntransformers:\n  - |\n    apiVersion: builtin\n    kind: AnnotationsTransformer\n    metadata: {name: docs}\n    annotations: {docs: \"" + url + "/docs\"}\n    fieldSpecs: [{path: metadata/annotations, create: true}]\n",
-		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  url: " + url + "/data\n",
+		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  url: " + url + "/data\n",
 	})
 	objs, err := render.Build(root, render.Options{Path: "./app"})
 	if err != nil {

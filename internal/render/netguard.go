@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,11 +17,15 @@ import (
 // offers no option to pass it another client. Wherever such a path comes
 // from (a resource, a patch, a generator's files or envs, a builtin
 // plugin's config, openapi.path, crds, replacements...), the request goes
-// through http.DefaultTransport on the goroutine that runs the build. So
-// render wraps http.DefaultTransport once, at start-up, with a transport
-// that refuses every request made from kustomize's code and passes every
-// other request through unchanged: no field list to keep up to date, and
-// nothing else in the process loses its default transport.
+// through http.DefaultTransport, which asks its Proxy function for a proxy
+// on the goroutine that runs the build, before any connection is made. So
+// render installs, once at start-up, a Proxy function on
+// http.DefaultTransport that refuses every request made from kustomize's
+// code and hands every other request to the original Proxy function
+// (ProxyFromEnvironment): no field list to keep up to date, and nothing else
+// in the process sees a difference. http.DefaultTransport stays an
+// *http.Transport, which other packages (aws-lambda-go, apimachinery)
+// assert and clone.
 //
 // Build checks that the guard is still installed and refuses to run
 // otherwise, so a later replacement of http.DefaultTransport fails closed.
@@ -27,25 +33,41 @@ import (
 // kustomizePackage prefixes the function names of kustomize's code.
 const kustomizePackage = "sigs.k8s.io/kustomize/"
 
-// guard is the transport installed as http.DefaultTransport.
-var guard = &netGuard{next: http.DefaultTransport}
+// guard refuses kustomize's requests; its proxy method is installed as
+// http.DefaultTransport's Proxy.
+var guard = &netGuard{}
 
-func init() { http.DefaultTransport = guard }
+// guardedTransport is http.DefaultTransport as it was when the guard was
+// installed.
+var guardedTransport *http.Transport
+
+func init() {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return // checkGuard refuses every build
+	}
+	guard.next = t.Proxy
+	t.Proxy = guard.proxy
+	guardedTransport = t
+}
 
 // netGuard refuses the requests kustomize makes and records them, for the
 // build that made them to report.
 type netGuard struct {
-	next http.RoundTripper
+	next func(*http.Request) (*url.URL, error)
 
 	mu      sync.Mutex
 	refused []string
 }
 
-// RoundTrip refuses a request made from kustomize's code, before any
-// connection is made, and passes any other request on.
-func (g *netGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+// proxy refuses a request made from kustomize's code, before any connection
+// is made, and asks the original Proxy function about any other request.
+func (g *netGuard) proxy(req *http.Request) (*url.URL, error) {
 	if !calledFromKustomize() {
-		return g.next.RoundTrip(req)
+		if g.next == nil {
+			return nil, nil
+		}
+		return g.next(req)
 	}
 	u := req.URL.String()
 	g.mu.Lock()
@@ -65,8 +87,8 @@ func (g *netGuard) take() []string {
 }
 
 // calledFromKustomize reports whether kustomize's code is on the calling
-// goroutine's stack. http.Client calls its transport on the goroutine that
-// sent the request, a few frames below the caller.
+// goroutine's stack. http.Transport calls Proxy on the goroutine that sent
+// the request, a few frames below the caller.
 func calledFromKustomize() bool {
 	pcs := make([]uintptr, 64)
 	n := runtime.Callers(3, pcs)
@@ -82,12 +104,14 @@ func calledFromKustomize() bool {
 	}
 }
 
-// errGuardRemoved is returned when something replaced http.DefaultTransport
-// after render installed its guard.
-var errGuardRemoved = errors.New("http.DefaultTransport was replaced after render installed its guard; refusing to run kustomize, which could then fetch URLs")
+// errGuardRemoved is returned when http.DefaultTransport is not the
+// transport render guarded, or its Proxy function was replaced.
+var errGuardRemoved = errors.New("http.DefaultTransport is not the transport render guards against kustomize's fetches; refusing to run kustomize, which could then fetch URLs")
 
 func checkGuard() error {
-	if rt, ok := http.DefaultTransport.(*netGuard); !ok || rt != guard {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok || t != guardedTransport || t.Proxy == nil ||
+		reflect.ValueOf(t.Proxy).Pointer() != reflect.ValueOf(guard.proxy).Pointer() {
 		return errGuardRemoved
 	}
 	return nil

@@ -19,8 +19,15 @@ func TestGuardPassesOtherRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if requests.Load() != 1 {
-		t.Fatalf("the server received %d requests, want 1", requests.Load())
+	// aws-lambda-go and apimachinery assert http.DefaultTransport to be an
+	// *http.Transport and clone it.
+	clone := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if resp, err = clone.Get(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if requests.Load() != 2 {
+		t.Fatalf("the server received %d requests, want 2", requests.Load())
 	}
 	if got := guard.take(); len(got) != 0 {
 		t.Errorf("refused %v", got)
@@ -30,10 +37,21 @@ func TestGuardPassesOtherRequests(t *testing.T) {
 // TestBuildFailsClosedWithoutGuard: when something replaced
 // http.DefaultTransport, builds refuse to run rather than let kustomize fetch.
 func TestBuildFailsClosedWithoutGuard(t *testing.T) {
-	http.DefaultTransport = guard.next
-	defer func() { http.DefaultTransport = guard }()
-	_, err := Build(t.TempDir(), Options{})
-	if !errors.Is(err, errGuardRemoved) {
-		t.Fatalf("error = %v, want errGuardRemoved", err)
-	}
+	t.Run("another transport", func(t *testing.T) {
+		saved := http.DefaultTransport
+		http.DefaultTransport = http.NewFileTransport(http.Dir(t.TempDir()))
+		defer func() { http.DefaultTransport = saved }()
+		if _, err := Build(t.TempDir(), Options{}); !errors.Is(err, errGuardRemoved) {
+			t.Fatalf("error = %v, want errGuardRemoved", err)
+		}
+	})
+	t.Run("another Proxy function", func(t *testing.T) {
+		tr := http.DefaultTransport.(*http.Transport)
+		saved := tr.Proxy
+		tr.Proxy = http.ProxyFromEnvironment
+		defer func() { tr.Proxy = saved }()
+		if _, err := Build(t.TempDir(), Options{}); !errors.Is(err, errGuardRemoved) {
+			t.Fatalf("error = %v, want errGuardRemoved", err)
+		}
+	})
 }
