@@ -94,8 +94,9 @@ func (s *Snapshot) Select(names []string) (selected []fluxconfig.Kustomization, 
 }
 
 // Render builds k's objects from the clone, labelled as members of its
-// ApplySet. Its source must be the config repository at the configured branch.
-func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructured, error) {
+// ApplySet, with the variables of k's postBuild.substituteFrom read through
+// vars. Its source must be the config repository at the configured branch.
+func (s *Snapshot) Render(ctx context.Context, k fluxconfig.Kustomization, vars Variables) ([]*unstructured.Unstructured, error) {
 	if len(k.Refusals) > 0 {
 		return nil, fmt.Errorf("Kustomization %s is refused, nothing applied or deleted: %s", k.Ref, strings.Join(k.Refusals, "; "))
 	}
@@ -103,6 +104,11 @@ func (s *Snapshot) Render(k fluxconfig.Kustomization) ([]*unstructured.Unstructu
 		return nil, err
 	}
 	opts := RenderOptions(k)
+	from, err := SubstituteFrom(ctx, k, vars)
+	if err != nil {
+		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	}
+	opts.SubstituteFrom = from
 	objs, ok := renders.get(s.Revision, opts)
 	if !ok {
 		var err error

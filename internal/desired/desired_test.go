@@ -43,7 +43,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	}
 	defer snap.Close()
 	k := snap.Config.Kustomizations[0]
-	first, err := snap.Render(k)
+	first, err := snap.Render(ctx, k, nil)
 	if err != nil || len(first) != 9 {
 		t.Fatalf("render = %d objects, %v", len(first), err)
 	}
@@ -55,7 +55,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	// The first render may itself be a hit (another test may have rendered
 	// this commit already); the second one must be.
 	hits := renders.hitCount()
-	again, err := snap.Render(k)
+	again, err := snap.Render(ctx, k, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	}
 	defer next.Close()
 	hits = renders.hitCount()
-	objs, err := next.Render(next.Config.Kustomizations[0])
+	objs, err := next.Render(ctx, next.Config.Kustomizations[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRenderRefusesOtherSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer snap.Close()
-	_, err = snap.Render(snap.Config.Kustomizations[0])
+	_, err = snap.Render(ctx, snap.Config.Kustomizations[0], nil)
 	if err == nil || !strings.Contains(err.Error(), "must follow branch main") {
 		t.Fatalf("error = %v", err)
 	}

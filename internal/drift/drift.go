@@ -28,6 +28,8 @@ const ModeAnnotation = "sluice.dev/drift-mode"
 
 // Cluster is what a drift check needs of the cluster.
 type Cluster interface {
+	// Variables reads postBuild.substituteFrom's ConfigMaps and Secrets.
+	desired.Variables
 	Diff(ctx context.Context, objs []*unstructured.Unstructured, opts kube.DiffOptions) ([]kube.ObjectDiff, error)
 	Inventory(ctx context.Context, owner kube.Owner) (*kube.Inventory, error)
 	LegacyInventory(ctx context.Context, owner kube.Owner, source string) (*kube.Inventory, error)
@@ -150,7 +152,7 @@ func (c *Checker) one(ctx context.Context, snap *desired.Snapshot, k fluxconfig.
 		slog.ErrorContext(ctx, "drift check failed", "kustomization", kr.Name, "error", err)
 		return kr
 	}
-	objs, err := snap.Render(k)
+	objs, err := snap.Render(ctx, k, c.cluster)
 	if err != nil {
 		return fail(err)
 	}

@@ -192,6 +192,15 @@ func convertKustomization(ref Ref, spec json.RawMessage) (Kustomization, error) 
 	}
 	if raw.PostBuild != nil {
 		k.Substitute = raw.PostBuild.Substitute
+		k.SubstituteFrom = raw.PostBuild.SubstituteFrom
+		for i, r := range k.SubstituteFrom {
+			if r.Kind != "ConfigMap" && r.Kind != "Secret" {
+				errs = append(errs, fmt.Errorf("spec.postBuild.substituteFrom[%d].kind %q must be ConfigMap or Secret", i, r.Kind))
+			}
+			if r.Name == "" {
+				errs = append(errs, fmt.Errorf("spec.postBuild.substituteFrom[%d].name is required", i))
+			}
+		}
 	}
 	if raw.CommonMetadata != nil {
 		k.CommonLabels, k.CommonAnnots = raw.CommonMetadata.Labels, raw.CommonMetadata.Annotations

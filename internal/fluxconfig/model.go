@@ -90,17 +90,21 @@ type Kustomization struct {
 	Patches         []Patch
 	Components      []string
 	Substitute      map[string]string
-	CommonLabels    map[string]string
-	CommonAnnots    map[string]string
-	Prune           bool
-	Wait            bool
-	HealthChecks    []ObjectRef
-	Timeout         time.Duration // zero: not set (see WaitTimeout)
-	Interval        time.Duration // zero: not set; only sets the default timeout
-	DependsOn       []Ref
-	Force           bool
-	Suspend         bool
-	Ignore          []IgnoreRule
+	// SubstituteFrom lists, in order, the ConfigMaps and Secrets in the
+	// Kustomization's namespace whose data are substitution variables; later
+	// ones override earlier ones, and Substitute overrides them all.
+	SubstituteFrom []SubstituteRef
+	CommonLabels   map[string]string
+	CommonAnnots   map[string]string
+	Prune          bool
+	Wait           bool
+	HealthChecks   []ObjectRef
+	Timeout        time.Duration // zero: not set (see WaitTimeout)
+	Interval       time.Duration // zero: not set; only sets the default timeout
+	DependsOn      []Ref
+	Force          bool
+	Suspend        bool
+	Ignore         []IgnoreRule
 	// Refusals say why Sluice cannot apply this Kustomization as Flux would
 	// (fields it cannot honour): it is failed alone, its objects untouched.
 	Refusals []string
@@ -165,6 +169,15 @@ type Selector struct {
 	Namespace          string `json:"namespace,omitempty"`
 	LabelSelector      string `json:"labelSelector,omitempty"`
 	AnnotationSelector string `json:"annotationSelector,omitempty"`
+}
+
+// SubstituteRef names a ConfigMap or Secret of postBuild.substituteFrom.
+type SubstituteRef struct {
+	Kind string `json:"kind"` // ConfigMap or Secret
+	Name string `json:"name"`
+	// Optional lets the Kustomization go on without the object when it does
+	// not exist.
+	Optional bool `json:"optional,omitempty"`
 }
 
 // ObjectRef names an object whose health is checked.

@@ -43,7 +43,7 @@ type rawKustomization struct {
 	Components            []string      `json:"components"`
 	PostBuild             *struct {
 		Substitute     map[string]string `json:"substitute"`
-		SubstituteFrom []any             `json:"substituteFrom"`
+		SubstituteFrom []SubstituteRef   `json:"substituteFrom"`
 	} `json:"postBuild"`
 	CommonMetadata *struct {
 		Labels      map[string]string `json:"labels"`

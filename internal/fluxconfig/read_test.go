@@ -109,6 +109,8 @@ func TestReadErrors(t *testing.T) {
 			wantErr: []string{"spec.ignore[0].paths[0]", "JSON pointer"}},
 		{name: "unknown deletion policy", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, deletionPolicy: Keep}\n"},
 			wantErr: []string{"c/ks.yaml", `spec.deletionPolicy "Keep" is not one of MirrorPrune, Delete, WaitForTermination, Orphan`}},
+		{name: "substituteFrom of another kind or without a name", files: map[string]string{"c/ks.yaml": ks + "spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, postBuild: {substituteFrom: [{kind: Deployment, name: d}, {kind: Secret}]}}\n"},
+			wantErr: []string{`spec.postBuild.substituteFrom[0].kind "Deployment" must be ConfigMap or Secret`, "spec.postBuild.substituteFrom[1].name is required"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +137,11 @@ func TestReadVersionsAndNotes(t *testing.T) {
 kind: Kustomization
 metadata: {name: old, namespace: flux-system}
 spec:
+  postBuild:
+    substitute: {a: "1"}
+    substituteFrom:
+      - {kind: ConfigMap, name: vars}
+      - {kind: Secret, name: secret-vars, optional: true}
   interval: 10m
   prune: false
   sourceRef: {kind: GitRepository, name: repo}
@@ -160,6 +167,10 @@ spec:
 	}
 	if len(cfg.Kustomizations) != 1 || len(cfg.Kustomizations[0].Patches) != 2 {
 		t.Fatalf("patches not converted: %+v", cfg.Kustomizations)
+	}
+	wantFrom := []SubstituteRef{{Kind: "ConfigMap", Name: "vars"}, {Kind: "Secret", Name: "secret-vars", Optional: true}}
+	if diff := cmp.Diff(wantFrom, cfg.Kustomizations[0].SubstituteFrom); diff != "" {
+		t.Errorf("substituteFrom (-want +got):\n%s", diff)
 	}
 	p := cfg.Kustomizations[0].Patches
 	if !strings.Contains(p[0].Patch, "replicas: 2") || p[0].Target != nil {

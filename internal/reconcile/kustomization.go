@@ -67,7 +67,7 @@ func (r *Reconciler) inventory(ctx context.Context, snap *desired.Snapshot, k fl
 }
 
 func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization) ([]kube.Change, error) {
-	objs, err := snap.Render(k)
+	objs, err := snap.Render(work, k, r.cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ import (
 
 // Cluster is what the reconciler needs of the cluster.
 type Cluster interface {
+	// Variables reads postBuild.substituteFrom's ConfigMaps and Secrets.
+	desired.Variables
 	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts kube.ApplyOptions) ([]kube.Change, error)
 	Prune(ctx context.Context, owner kube.Owner, entries []kube.Entry) ([]kube.Change, error)
 	Wait(ctx context.Context, objs []*unstructured.Unstructured, checks []kube.HealthCheck, timeout time.Duration) error

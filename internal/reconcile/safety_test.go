@@ -356,7 +356,7 @@ func TestDeadlineStopsWithAMargin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := snap.Render(snap.Config.Kustomizations[0]); err != nil {
+	if _, err := snap.Render(context.Background(), snap.Config.Kustomizations[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	snap.Close()

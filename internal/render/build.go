@@ -47,7 +47,7 @@ func Build(root string, opts Options) ([]*unstructured.Unstructured, error) {
 }
 
 func build(root string, opts Options) ([]*unstructured.Unstructured, error) {
-	vars, err := substitutionVars(opts.Substitute)
+	vars, err := substitutionVars(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -108,24 +108,27 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 		}
 	}()
 
+	if err := checkGuard(); err != nil {
+		return nil, err
+	}
 	kus, err := generate(fsys, root, dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inspect(fsys, root, dir, kus.file, kus.parsed)
-	if err != nil {
-		return nil, err
-	}
-	if in.openAPI {
-		// A declared schema replaces kustomize's global one and would leak
-		// into later builds: start from the built-in schema (loaded first, so
-		// a custom one adds to it, as in Flux) and drop it afterwards. Builds
-		// that declare none leave the built-in schema in place and reuse it,
-		// which saves parsing it on every build.
-		openapi.ResetOpenAPI()
-		_ = openapi.Schema()
-		defer openapi.ResetOpenAPI()
-	}
+	// kustomize's built-in OpenAPI schema is loaded before every build (a
+	// no-op once loaded), so a schema a kustomization declares adds to it,
+	// as in Flux. A declared schema replaces kustomize's process-wide one and
+	// would leak into later builds: after such a build the built-in schema
+	// is restored.
+	_ = openapi.Schema()
+	confined := &confinedFS{FileSystem: overlayFS{FileSystem: fsys, path: kus.file, data: kus.content}, root: root}
+	defer func() {
+		if _, openAPI, _ := confined.result(); openAPI {
+			openapi.ResetOpenAPI()
+			_ = openapi.Schema()
+		}
+	}()
+	_ = guard.take() // forget requests refused outside a build
 
 	k := krusty.MakeKustomizer(&krusty.Options{
 		// "unspecified" is kubectl kustomize's default: the kustomization's
@@ -136,7 +139,13 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 		LoadRestrictions: kustypes.LoadRestrictionsNone,
 		PluginConfig:     kustypes.DisabledPluginConfig(),
 	})
-	m, err := k.Run(overlayFS{FileSystem: fsys, path: kus.file, data: kus.content}, dir)
+	m, err := k.Run(confined, dir)
+	// A refused load fails the build even when kustomize went on without
+	// it (it tries a refused resource URL as a Git base, say), and its
+	// error says more than kustomize's ("missing kustomization file").
+	if err := refusal(confined, root); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build failed: %w", err)
 	}

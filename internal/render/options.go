@@ -20,14 +20,26 @@ type Options struct {
 	// Components are appended to the kustomization's components; each must be
 	// a local path relative to Path.
 	Components []string
-	// Substitute holds postBuild.substitute: ${var} and ${var:=default} are
-	// replaced in every object not annotated or labelled
-	// kustomize.toolkit.fluxcd.io/substitute: disabled. As in Flux,
-	// substitution runs only when there is at least one variable.
+	// SubstituteFrom holds the data of postBuild.substituteFrom's ConfigMaps
+	// and Secrets, in order: a later one's values override an earlier one's.
+	// The caller reads them (render reads nothing but the tree).
+	SubstituteFrom []Variables
+	// Substitute holds postBuild.substitute, which overrides SubstituteFrom.
+	// ${var} and ${var:=default} are replaced in every object not annotated
+	// or labelled kustomize.toolkit.fluxcd.io/substitute: disabled, and
+	// $${var} is written as ${var}. As in Flux, substitution runs only when
+	// there is at least one variable.
 	Substitute map[string]string
 	// CommonLabels and CommonAnnotations (commonMetadata) are set on every
 	// object, replacing values of the same keys.
 	CommonLabels, CommonAnnotations map[string]string
+}
+
+// Variables are substitution variables read from one object.
+type Variables struct {
+	// Source names the object in messages, e.g. "ConfigMap prod/vars".
+	Source string
+	Values map[string]string
 }
 
 // Image is a kustomize image override, as in a Flux Kustomization's images.

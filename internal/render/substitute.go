@@ -22,18 +22,24 @@ const (
 // varName is the variable names Flux accepts in postBuild.substitute.
 var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
 
-// substitutionVars checks the names in substitute and returns the variables
-// as Flux uses them: newlines are removed from values, since a value is
-// spliced into one line of YAML.
-func substitutionVars(substitute map[string]string) (map[string]string, error) {
-	vars := make(map[string]string, len(substitute))
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(substitute)) {
-		if !varName.MatchString(name) {
-			errs = append(errs, fmt.Errorf("substitute variable name %q is invalid, it must match %s", name, varName))
-			continue
+// substitutionVars merges the variables of opts as Flux does (each of
+// SubstituteFrom in order, then Substitute over them), checks their names
+// and removes newlines from values, since a value is spliced into one line
+// of YAML.
+func substitutionVars(opts Options) (map[string]string, error) {
+	vars := map[string]string{}
+	source := map[string]string{}
+	for _, from := range append(opts.SubstituteFrom, Variables{Source: "postBuild.substitute", Values: opts.Substitute}) {
+		for name, v := range from.Values {
+			vars[name] = strings.ReplaceAll(v, "\n", "")
+			source[name] = from.Source
 		}
-		vars[name] = strings.ReplaceAll(substitute[name], "\n", "")
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		if !varName.MatchString(name) {
+			errs = append(errs, fmt.Errorf("substitute variable name %q (from %s) is invalid, it must match %s", name, source[name], varName))
+		}
 	}
 	return vars, errors.Join(errs...)
 }
