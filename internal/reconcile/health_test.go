@@ -80,7 +80,10 @@ func TestHealthCheckWithoutAPIVersion(t *testing.T) {
 	live.Object["status"] = map[string]any{
 		"observedGeneration": live.GetGeneration(), "replicas": int64(1), "updatedReplicas": int64(1),
 		"readyReplicas": int64(1), "availableReplicas": int64(1),
-		"conditions": []any{map[string]any{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}},
+		"conditions": []any{
+			map[string]any{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+			map[string]any{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+		},
 	}
 	if _, err := d.UpdateStatus(ctx, live, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
