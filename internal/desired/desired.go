@@ -33,6 +33,17 @@ var _ Git = (*gitrepo.Repo)(nil)
 // it from its environment.
 type Repository = configrepo.Repository
 
+// SourceSuspended reports whether the GitRepository k applies from is
+// suspended: as in Flux, nothing new is applied from it until it is resumed.
+func (s *Snapshot) SourceSuspended(k fluxconfig.Kustomization) bool {
+	for _, g := range s.Config.GitRepositories {
+		if g.Ref == k.SourceRef.Ref {
+			return g.Suspend
+		}
+	}
+	return false
+}
+
 // Owner is the inventory owner of the Kustomization ref in repo's installation.
 func Owner(repo Repository, ref fluxconfig.Ref) kube.Owner {
 	return kube.Owner{Installation: repo.Installation(), Namespace: ref.Namespace, Name: ref.Name}

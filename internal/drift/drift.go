@@ -120,6 +120,10 @@ func (c *Checker) Check(ctx context.Context, runID string) (*Report, *desired.Sn
 			slog.InfoContext(ctx, "kustomization suspended: not checked", "kustomization", k.Ref.String())
 			continue
 		}
+		if snap.SourceSuspended(k) {
+			slog.InfoContext(ctx, "the kustomization's source is suspended: not checked", "kustomization", k.Ref.String(), "source", k.SourceRef.Ref.String())
+			continue
+		}
 		kr := c.one(ctx, snap, k)
 		d, m, e := kr.Counts()
 		rep.Drifted, rep.Missing, rep.Extra = rep.Drifted+d, rep.Missing+m, rep.Extra+e

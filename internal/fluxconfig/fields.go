@@ -32,8 +32,9 @@ var (
 // A field absent here is unknown: a warning, since it is most likely a typo.
 var specFields = map[string]map[string]fieldRule{
 	"GitRepository": {
-		"url": usedField, "ref": usedField, "secretRef": usedField, "suspend": usedField,
-		"interval": polled, "timeout": notYet,
+		"url": usedField, "ref": usedField, "suspend": usedField,
+		"secretRef": {obsolete, "the config repository is cloned with the stack's own credential (SLUICE_GIT_TOKEN or SLUICE_GIT_SSH_KEY); other repositories are not supported yet"},
+		"interval":  polled, "timeout": notYet,
 		"ignore":            {refused, "Sluice applies from the whole checkout; files this field would leave out could change what is applied"},
 		"include":           {refused, "Sluice does not include other repositories' files; the build would miss them"},
 		"recurseSubmodules": {refused, "Sluice does not clone submodules; the build would miss their files"},
@@ -57,9 +58,10 @@ var specFields = map[string]map[string]fieldRule{
 		"deletionPolicy":     usedField, "healthCheckExprs": notYet, "ignoreMissingComponents": notYet,
 	},
 	"ImageRepository": {
-		"image": usedField, "exclusionList": usedField, "secretRef": usedField, "suspend": usedField,
-		"interval": {obsolete, "Sluice reacts to ECR push and delete events, and the drift schedule re-checks"},
-		"timeout":  notYet, "certSecretRef": inCluster, "serviceAccountName": inCluster, "accessFrom": usedField,
+		"image": usedField, "exclusionList": usedField, "suspend": usedField,
+		"secretRef": {obsolete, "Sluice reads ECR with its own IAM role"},
+		"interval":  {obsolete, "Sluice reacts to ECR push and delete events, and the drift schedule re-checks"},
+		"timeout":   notYet, "certSecretRef": inCluster, "serviceAccountName": inCluster, "accessFrom": usedField,
 		"provider": {obsolete, "Sluice reads ECR with its own IAM role"}, "proxySecretRef": notYet, "insecure": notYet,
 	},
 	"ImagePolicy": {

@@ -37,6 +37,10 @@ func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desi
 		}
 		return kr
 	}
+	if snap.SourceSuspended(k) {
+		kr.Outcome, kr.Reason = Skipped, "its source GitRepository "+k.SourceRef.Ref.String()+" is suspended (spec.suspend: true)"
+		return kr
+	}
 	changes, err := r.apply(ctx, work, watch, snap, k)
 	kr.Changes = changes
 	if err != nil {

@@ -521,3 +521,30 @@ func TestRefusedFieldRefusesOnlyItsKustomization(t *testing.T) {
 		t.Error("cluster state: want app kept as it was, app-v2 not applied, other applied")
 	}
 }
+
+// A suspended GitRepository stops applying from it, as in Flux: its
+// Kustomizations are skipped (nothing applied or pruned) until it resumes.
+func TestSuspendedSourceStopsApplying(t *testing.T) {
+	ctx := context.Background()
+	ns := freshNS(t, "srcsuspend")
+	c := newConfigRepo(t, ns, map[string]string{
+		"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
+		"app/cm.yaml":         configMapYAML("v1"),
+	})
+	if _, err := c.reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	suspended := "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: src, namespace: flux-system}\n" +
+		"spec: {interval: 1m, url: " + c.repo.URL + ", ref: {branch: main}, suspend: true}\n"
+	c.commit(map[string]string{"clusters/c/src.yaml": suspended, "app/cm.yaml": configMapYAML("v2")})
+	res, err := c.reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Kustomizations) != 1 || res.Kustomizations[0].Outcome != Skipped || !strings.Contains(res.Kustomizations[0].Reason, "flux-system/src is suspended") {
+		t.Fatalf("result = %+v, want app skipped for its suspended source", res.Kustomizations)
+	}
+	if !configMapExists(t, ns, "v1") || configMapExists(t, ns, "v2") {
+		t.Error("a suspended source's change was applied or pruned")
+	}
+}
