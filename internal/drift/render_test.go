@@ -34,9 +34,10 @@ func TestDriftRefusesRemoteLoads(t *testing.T) {
 		return errors.Join(os.WriteFile(filepath.Join(dir, "app/overlays/prod/patch.yaml"), []byte(gen), 0o644),
 			gittest.ReplaceInFile(filepath.Join(dir, overlay), "namespace: prod\n", "namespace: prod\ntransformers: [patch.yaml]\n"))
 	})
-	rep, _ := f.drift(Correct)
-	if len(rep.Kustomizations) != 1 {
-		t.Fatalf("report = %+v", rep)
+	rep, _, err := f.run(Correct)
+	var failed *CheckFailedError
+	if !errors.As(err, &failed) || rep == nil || len(rep.Kustomizations) != 1 {
+		t.Fatalf("report = %+v, error %v; want the check failed", rep, err)
 	}
 	msg := rep.Kustomizations[0].Error
 	for _, want := range []string{"app/overlays/prod/patch.yaml", "PatchTransformer p", "path", srv.URL + "/patch", "not a local path"} {
@@ -86,7 +87,11 @@ func TestDriftReadsSubstituteFrom(t *testing.T) {
 	if err := cs.CoreV1().ConfigMaps("flux-system").Delete(ctx, vars, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	rep, _ = f.drift(Correct)
+	rep, _, err = f.run(Correct)
+	var failed *CheckFailedError
+	if !errors.As(err, &failed) || rep == nil {
+		t.Fatalf("report = %+v, error %v; want the check failed", rep, err)
+	}
 	if msg := rep.Kustomizations[0].Error; !strings.Contains(msg, "postBuild.substituteFrom[0]: ConfigMap flux-system/"+vars+" not found") {
 		t.Errorf("error = %q", msg)
 	}

@@ -202,15 +202,15 @@ func TestDeletionPolicy(t *testing.T) {
 }
 
 // WaitForTermination waits until the objects are gone: an object held by a
-// finalizer makes the removal fail after the Kustomization's timeout, where
-// Delete does not wait.
+// finalizer makes the removal fail after the Kustomization's timeout (30 s,
+// Flux's floor), where Delete does not wait.
 func TestWaitForTerminationWaits(t *testing.T) {
 	ctx := context.Background()
 	for _, policy := range []string{"Delete", "WaitForTermination"} {
 		t.Run(policy, func(t *testing.T) {
 			ns := freshNS(t, "wft")
 			c := newConfigRepo(t, ns, map[string]string{
-				"clusters/c/app.yaml":    kustomization("app", "./app", ns, "  prune: true\n  timeout: 2s\n  deletionPolicy: "+policy+"\n"),
+				"clusters/c/app.yaml":    kustomization("app", "./app", ns, "  prune: true\n  timeout: 30s\n  deletionPolicy: "+policy+"\n"),
 				"clusters/c/anchor.yaml": kustomization("anchor", "./anchor", ns, "  prune: true\n"),
 				"app/cm.yaml":            configMapYAML("held", "example.com/hold"),
 				"anchor/cm.yaml":         configMapYAML("anchor"),
@@ -234,7 +234,7 @@ func TestWaitForTerminationWaits(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || got.Outcome != Failed || !strings.Contains(got.Reason, "not terminated after 2s") || !strings.Contains(got.Reason, "held") {
+			if err == nil || got.Outcome != Failed || !strings.Contains(got.Reason, "not terminated after 30s") || !strings.Contains(got.Reason, "held") {
 				t.Fatalf("WaitForTermination: %+v, %v; want a failure naming the object still terminating", got, err)
 			}
 		})
