@@ -42,21 +42,7 @@ func TestFailedMessageComesBackEarly(t *testing.T) {
 	if _, err := sender.Send(ctx, msg, queue.GroupID(msg.Repository, "main"), "m1"); err != nil {
 		t.Fatal(err)
 	}
-	receive := func() []awstest.SQSMessage {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.QueueURL("reconcile.fifo"))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []awstest.SQSMessage
-		for _, m := range out.Messages {
-			for _, stored := range srv.Messages("reconcile.fifo") {
-				if stored.MessageID == aws.ToString(m.MessageId) {
-					got = append(got, stored)
-				}
-			}
-		}
-		return got
-	}
+	receive := func() []awstest.SQSMessage { return receiveStored(t, client, srv, "reconcile.fifo") }
 	received := receive()
 	if len(received) != 1 {
 		t.Fatalf("received %d messages", len(received))
@@ -93,4 +79,23 @@ func TestHandleRejectsOtherEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// receiveStored receives from queue through the real client and returns the
+// stand-in's copies of the messages received, with their receipt handles.
+func receiveStored(t *testing.T, client *sqs.Client, srv *awstest.SQSServer, queue string) []awstest.SQSMessage {
+	t.Helper()
+	out, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.QueueURL(queue))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []awstest.SQSMessage
+	for _, m := range out.Messages {
+		for _, stored := range srv.Messages(queue) {
+			if stored.MessageID == aws.ToString(m.MessageId) {
+				got = append(got, stored)
+			}
+		}
+	}
+	return got
 }

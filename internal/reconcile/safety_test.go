@@ -370,21 +370,7 @@ func TestDeadlineStopsWithAMargin(t *testing.T) {
 	if _, err := sender.Send(context.Background(), msg, queue.GroupID(msg.Repository, "main"), "m1"); err != nil {
 		t.Fatal(err)
 	}
-	receive := func() []awstest.SQSMessage {
-		out, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.QueueURL("reconcile.fifo"))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []awstest.SQSMessage
-		for _, m := range out.Messages {
-			for _, stored := range srv.Messages("reconcile.fifo") {
-				if stored.MessageID == aws.ToString(m.MessageId) {
-					got = append(got, stored)
-				}
-			}
-		}
-		return got
-	}
+	receive := func() []awstest.SQSMessage { return receiveStored(t, client, srv, "reconcile.fifo") }
 	received := receive()
 	if len(received) != 1 {
 		t.Fatalf("received %d messages", len(received))
