@@ -146,9 +146,6 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 			Message: fmt.Sprintf("%s is a Flux kind Sluice does not handle; it is ignored", obj.Kind)})
 		return nil
 	}
-	if !versions[obj.APIVersion] {
-		return fmt.Errorf("%s: %s: apiVersion %q is not one Flux served for %s", where, id, obj.APIVersion, obj.Kind)
-	}
 	if obj.Metadata.Name == "" {
 		return fmt.Errorf("%s: %s: metadata.name is required", where, obj.Kind)
 	}
@@ -156,13 +153,16 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 		return fmt.Errorf("%s: %s is also defined in %s (document %d)", where, id, prev.File, prev.Doc)
 	}
 	seen[id] = src
+	ref := Ref{Namespace: ns, Name: obj.Metadata.Name}
+	if !versions[obj.APIVersion] {
+		return c.invalid(obj.Kind, ref, src, fmt.Errorf("%s: %s: apiVersion %q is not one Flux served for %s", where, id, obj.APIVersion, obj.Kind))
+	}
 	if len(obj.Spec) == 0 || string(obj.Spec) == "null" {
-		return fmt.Errorf("%s: %s: spec is required", where, id)
+		return c.invalid(obj.Kind, ref, src, fmt.Errorf("%s: %s: spec is required", where, id))
 	}
 	refusals := c.classify(obj.Kind, id, obj.Spec, src)
-	ref := Ref{Namespace: ns, Name: obj.Metadata.Name}
 	if err := c.convert(obj.Kind, ref, obj.Metadata.Annotations, obj.Spec, src); err != nil {
-		return fmt.Errorf("%s: %s: %w", where, id, err)
+		return c.invalid(obj.Kind, ref, src, fmt.Errorf("%s: %s: %w", where, id, err))
 	}
 	c.refuse(obj.Kind, refusals)
 	if obj.Kind == "ImagePolicy" {
@@ -208,6 +208,23 @@ func isSet(v json.RawMessage) bool {
 		return false
 	}
 	return true
+}
+
+// invalid handles an object whose spec Sluice cannot read. A Kustomization or
+// GitRepository is kept, refused with err: it fails alone (with what depends
+// on it), and stays defined, so its objects are not taken for ones that left
+// Git, while every other Kustomization goes on. Any other kind's err fails
+// the read.
+func (c *Config) invalid(kind string, ref Ref, src Source, err error) error {
+	switch kind {
+	case "Kustomization":
+		c.Kustomizations = append(c.Kustomizations, Kustomization{Ref: ref, Source: src, Refusals: []string{err.Error()}})
+	case "GitRepository":
+		c.GitRepositories = append(c.GitRepositories, GitRepository{Ref: ref, Source: src, Refusals: []string{err.Error()}})
+	default:
+		return err
+	}
+	return nil
 }
 
 // refuse records refusals on the object convert just added, so that it

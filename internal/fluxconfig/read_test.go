@@ -1,6 +1,7 @@
 package fluxconfig
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,9 +119,20 @@ func TestReadErrors(t *testing.T) {
 			for name, body := range tt.files {
 				fsys[name] = &fstest.MapFile{Data: []byte(body)}
 			}
-			_, err := Read(fsys, "c")
+			cfg, err := Read(fsys, "c")
 			if err == nil {
-				t.Fatal("no error")
+				// An invalid Kustomization or GitRepository fails alone.
+				var refusals []string
+				for _, k := range cfg.Kustomizations {
+					refusals = append(refusals, k.Refusals...)
+				}
+				for _, g := range cfg.GitRepositories {
+					refusals = append(refusals, g.Refusals...)
+				}
+				if len(refusals) == 0 {
+					t.Fatal("no error and no refusal")
+				}
+				err = errors.New(strings.Join(refusals, "; "))
 			}
 			for _, want := range tt.wantErr {
 				if !strings.Contains(err.Error(), want) {
@@ -368,5 +380,39 @@ spec:
 	}
 	if diff := cmp.Diff(want, cfg.Kustomizations[0].HealthChecks); diff != "" {
 		t.Errorf("health checks (-want +got):\n%s", diff)
+	}
+}
+
+// One Kustomization or GitRepository that Sluice cannot read is refused
+// alone: the read goes on, the others are intact, and the invalid one stays
+// defined (a Kustomization that left Git would have its objects pruned).
+func TestInvalidObjectsFailAlone(t *testing.T) {
+	fsys := fstest.MapFS{
+		"c/good.yaml": {Data: []byte("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: good, namespace: flux-system}\n" +
+			"spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, path: ./good}\n")},
+		"c/typo.yaml": {Data: []byte("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: typo, namespace: flux-system}\n" +
+			"spec: {prune: yes-please, sourceRef: {kind: GitRepository, name: r}}\n")},
+		"c/future.yaml": {Data: []byte("apiVersion: kustomize.toolkit.fluxcd.io/v2\nkind: Kustomization\nmetadata: {name: future, namespace: flux-system}\nspec: {}\n")},
+		"c/src.yaml":    {Data: []byte("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: r, namespace: flux-system}\nspec: {interval: 1m}\n")},
+	}
+	cfg, err := Read(fsys, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, k := range cfg.Kustomizations {
+		got[k.Name] = strings.Join(k.Refusals, "; ")
+	}
+	if got["good"] != "" || cfg.Kustomizations[1].Path != "./good" {
+		t.Errorf("the valid Kustomization = %+v", cfg.Kustomizations)
+	}
+	if !strings.Contains(got["typo"], "c/typo.yaml (document 1): Kustomization/flux-system/typo") || !strings.Contains(got["typo"], "spec.prune") {
+		t.Errorf("typo refused with %q", got["typo"])
+	}
+	if !strings.Contains(got["future"], `apiVersion "kustomize.toolkit.fluxcd.io/v2"`) {
+		t.Errorf("future refused with %q", got["future"])
+	}
+	if len(cfg.GitRepositories) != 1 || !strings.Contains(strings.Join(cfg.GitRepositories[0].Refusals, ""), "spec.url is required") {
+		t.Errorf("GitRepository = %+v", cfg.GitRepositories)
 	}
 }

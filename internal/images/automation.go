@@ -91,6 +91,8 @@ func checkoutBranch(cfg *fluxconfig.Config, a fluxconfig.ImageUpdateAutomation, 
 	switch {
 	case src == nil:
 		return "", fmt.Sprintf("its GitRepository %s is not defined", a.SourceRef.Ref)
+	case len(src.Refusals) > 0:
+		return "", fmt.Sprintf("its GitRepository %s is refused: %s", src.Ref, strings.Join(src.Refusals, "; "))
 	case !repoid.Same(src.URL, url):
 		return "", fmt.Sprintf("its GitRepository %s is %s, not the config repository", src.Ref, src.URL)
 	case a.CheckoutBranch != "":

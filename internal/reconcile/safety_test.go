@@ -534,3 +534,33 @@ func TestSuspendedSourceStopsApplying(t *testing.T) {
 		t.Error("a suspended source's change was applied or pruned")
 	}
 }
+
+// A Kustomization Sluice cannot read (a typo in its spec) fails alone: its
+// objects stay, and every other Kustomization is applied.
+func TestInvalidKustomizationFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	ns := freshNS(t, "invalidks")
+	c := newConfigRepo(t, ns, map[string]string{
+		"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
+		"app/cm.yaml":         configMapYAML("app"),
+		"other/cm.yaml":       configMapYAML("other"),
+	})
+	if _, err := c.reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.commit(map[string]string{
+		"clusters/c/app.yaml":   kustomization("app", "./app", ns, "  prune: yes-please\n"),
+		"clusters/c/other.yaml": kustomization("other", "./other", ns, "  prune: true\n"),
+	})
+	res, err := c.reconcile(ctx)
+	var rerr *Error
+	if !errors.As(err, &rerr) || len(rerr.Failed) != 1 || rerr.Failed[0].Name != "flux-system/app" || !strings.Contains(rerr.Failed[0].Reason, "spec.prune") {
+		t.Fatalf("error = %v, want app alone failed naming spec.prune", err)
+	}
+	if len(res.Removed) != 0 || !configMapExists(t, ns, "app") || c.inventory("app") == nil {
+		t.Errorf("the invalid Kustomization's objects or inventory were removed: %+v", res.Removed)
+	}
+	if !configMapExists(t, ns, "other") {
+		t.Error("the other Kustomization was not applied")
+	}
+}
