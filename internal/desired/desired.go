@@ -69,6 +69,9 @@ func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
 		co.Close()
 		return nil, fmt.Errorf("reading Flux objects from %s at %s: %w", repo.ConfigPath, co.Head, err)
 	}
+	for _, err := range cfg.ImageErrors {
+		slog.WarnContext(ctx, "an image object cannot be read; image automation fails on it, applying goes on", "error", err)
+	}
 	for _, n := range cfg.Notes {
 		level := slog.LevelInfo
 		if n.Severity == fluxconfig.Warning {

@@ -31,6 +31,10 @@ type Config struct {
 	ImageUpdateAutomations []ImageUpdateAutomation
 	// Notes say which fields Sluice does not use, and why.
 	Notes []Note
+	// ImageErrors are the image objects (ImageRepository, ImagePolicy,
+	// ImageUpdateAutomation) that could not be read: image automation fails
+	// on them, while reconciles, which do not use them, go on.
+	ImageErrors []error
 }
 
 // Severity says whether a Note is information or a warning.

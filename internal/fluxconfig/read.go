@@ -213,8 +213,8 @@ func isSet(v json.RawMessage) bool {
 // invalid handles an object whose spec Sluice cannot read. A Kustomization or
 // GitRepository is kept, refused with err: it fails alone (with what depends
 // on it), and stays defined, so its objects are not taken for ones that left
-// Git, while every other Kustomization goes on. Any other kind's err fails
-// the read.
+// Git, while every other Kustomization goes on. An image kind's err is kept
+// in ImageErrors: image automation fails on it, applying does not.
 func (c *Config) invalid(kind string, ref Ref, src Source, err error) error {
 	switch kind {
 	case "Kustomization":
@@ -222,7 +222,7 @@ func (c *Config) invalid(kind string, ref Ref, src Source, err error) error {
 	case "GitRepository":
 		c.GitRepositories = append(c.GitRepositories, GitRepository{Ref: ref, Source: src, Refusals: []string{err.Error()}})
 	default:
-		return err
+		c.ImageErrors = append(c.ImageErrors, err)
 	}
 	return nil
 }

@@ -129,6 +129,9 @@ func TestReadErrors(t *testing.T) {
 				for _, g := range cfg.GitRepositories {
 					refusals = append(refusals, g.Refusals...)
 				}
+				for _, err := range cfg.ImageErrors {
+					refusals = append(refusals, err.Error())
+				}
 				if len(refusals) == 0 {
 					t.Fatal("no error and no refusal")
 				}
@@ -394,6 +397,7 @@ func TestInvalidObjectsFailAlone(t *testing.T) {
 			"spec: {prune: yes-please, sourceRef: {kind: GitRepository, name: r}}\n")},
 		"c/future.yaml": {Data: []byte("apiVersion: kustomize.toolkit.fluxcd.io/v2\nkind: Kustomization\nmetadata: {name: future, namespace: flux-system}\nspec: {}\n")},
 		"c/src.yaml":    {Data: []byte("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: r, namespace: flux-system}\nspec: {interval: 1m}\n")},
+		"c/policy.yaml": {Data: []byte("apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: p, namespace: flux-system}\nspec: {imageRepositoryRef: {name: r}}\n")},
 	}
 	cfg, err := Read(fsys, "c")
 	if err != nil {
@@ -414,5 +418,10 @@ func TestInvalidObjectsFailAlone(t *testing.T) {
 	}
 	if len(cfg.GitRepositories) != 1 || !strings.Contains(strings.Join(cfg.GitRepositories[0].Refusals, ""), "spec.url is required") {
 		t.Errorf("GitRepository = %+v", cfg.GitRepositories)
+	}
+	// An image object is no reason to stop applying: image automation
+	// fails on it instead.
+	if len(cfg.ImagePolicies) != 0 || len(cfg.ImageErrors) != 1 || !strings.Contains(cfg.ImageErrors[0].Error(), "c/policy.yaml (document 1): ImagePolicy/flux-system/p") {
+		t.Errorf("image errors = %v, policies = %+v", cfg.ImageErrors, cfg.ImagePolicies)
 	}
 }

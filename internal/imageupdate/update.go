@@ -128,6 +128,9 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	}()
 	revision := co.Head
 	cfg, err := fluxconfig.Read(os.DirFS(co.Dir), u.repo.ConfigPath)
+	if err == nil {
+		err = errors.Join(cfg.ImageErrors...)
+	}
 	if err != nil {
 		return res, fmt.Errorf("reading Flux objects from %s at %s: %w", u.repo.ConfigPath, revision, err)
 	}

@@ -94,3 +94,21 @@ func TestEmptyRequest(t *testing.T) {
 		t.Errorf("error %v for an empty request", err)
 	}
 }
+
+// An image object Sluice cannot read fails the image update (reconciles go
+// on without it), and nothing is committed.
+func TestInvalidImageObjectFailsTheUpdate(t *testing.T) {
+	w := newWorld(t, func(dir string) error {
+		bad := "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: broken, namespace: flux-system}\nspec: {imageRepositoryRef: {name: task-service}}\n"
+		return os.WriteFile(dir+"/clusters/prod/broken-policy.yaml", []byte(bad), 0o644)
+	})
+	w.push(taskService, "1.0.0", "1.1.0")
+	before := w.head()
+	_, err := w.handler(token).Handle(t.Context(), ecrEvent(t, ActionPush, taskService, "1.1.0", nil))
+	if err == nil || !strings.Contains(err.Error(), "ImagePolicy/flux-system/broken") {
+		t.Fatalf("error = %v, want the unreadable ImagePolicy named", err)
+	}
+	if w.head() != before {
+		t.Error("a commit was pushed although an image object cannot be read")
+	}
+}

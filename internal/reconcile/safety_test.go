@@ -536,7 +536,8 @@ func TestSuspendedSourceStopsApplying(t *testing.T) {
 }
 
 // A Kustomization Sluice cannot read (a typo in its spec) fails alone: its
-// objects stay, and every other Kustomization is applied.
+// objects stay, and every other Kustomization is applied; an image object
+// that cannot be read stops nothing here.
 func TestInvalidKustomizationFailsAlone(t *testing.T) {
 	ctx := context.Background()
 	ns := freshNS(t, "invalidks")
@@ -551,6 +552,8 @@ func TestInvalidKustomizationFailsAlone(t *testing.T) {
 	c.commit(map[string]string{
 		"clusters/c/app.yaml":   kustomization("app", "./app", ns, "  prune: yes-please\n"),
 		"clusters/c/other.yaml": kustomization("other", "./other", ns, "  prune: true\n"),
+		// An image object that cannot be read does not concern applying.
+		"clusters/c/policy.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: p, namespace: flux-system}\nspec: {imageRepositoryRef: {name: r}}\n",
 	})
 	res, err := c.reconcile(ctx)
 	var rerr *Error
