@@ -178,16 +178,26 @@ var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 // makes a prune keep it (pruneExclusions). A drift check reports these as
 // Extra, since a correction deletes them.
 func (m *Manager) Prunable(ctx context.Context, owner Owner, e Entry) (bool, error) {
+	obj, err := m.live(ctx, e)
+	if err != nil || obj == nil {
+		return false, err
+	}
+	return obj.GetLabels()[applySetPartOfLabel] == ApplySetID(owner) && !utils.AnyInMetadata(obj, pruneExclusions()), nil
+}
+
+// live reads the object of an inventory entry from the cluster; nil when it
+// is not there.
+func (m *Manager) live(ctx context.Context, e Entry) (*unstructured.Unstructured, error) {
 	obj, err := e.Object()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 	switch {
 	case err == nil:
-		return obj.GetLabels()[applySetPartOfLabel] == ApplySetID(owner) && !utils.AnyInMetadata(obj, pruneExclusions()), nil
+		return obj, nil
 	case apierrors.IsNotFound(err):
-		return false, nil
+		return nil, nil
 	}
-	return false, fmt.Errorf("reading %s: %w", e.ID, err)
+	return nil, fmt.Errorf("reading %s: %w", e.ID, err)
 }

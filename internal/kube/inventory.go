@@ -366,18 +366,12 @@ func (m *Manager) Adopt(ctx context.Context, legacy Inventory, owner Owner) (*In
 }
 
 func (m *Manager) relabel(ctx context.Context, e Entry, from, to string) error {
-	obj, err := e.Object()
-	if err != nil {
+	obj, err := m.live(ctx, e)
+	if meta.IsNoMatchError(err) {
+		return nil // its kind is gone from the cluster, and so is it
+	}
+	if err != nil || obj == nil || obj.GetLabels()[applySetPartOfLabel] != from {
 		return err
-	}
-	if err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-			return nil
-		}
-		return fmt.Errorf("reading %s: %w", ObjectID(obj), err)
-	}
-	if obj.GetLabels()[applySetPartOfLabel] != from {
-		return nil
 	}
 	patch := fmt.Appendf(nil, `{"metadata":{"labels":{%q:%q}}}`, applySetPartOfLabel, to)
 	if err := m.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager)); err != nil {

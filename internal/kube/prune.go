@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/fluxcd/pkg/ssa"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Stale returns the entries of old that are not in current.
@@ -66,11 +64,11 @@ func (m *Manager) WaitForTermination(ctx context.Context, entries []Entry, timeo
 	for {
 		var still []Entry
 		for _, e := range pending {
-			exists, err := m.exists(ctx, e)
+			obj, err := m.live(ctx, e)
 			if err != nil && ctx.Err() == nil {
 				return err
 			}
-			if exists || err != nil {
+			if obj != nil || err != nil {
 				still = append(still, e)
 			}
 		}
@@ -88,19 +86,4 @@ func (m *Manager) WaitForTermination(ctx context.Context, entries []Entry, timeo
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func (m *Manager) exists(ctx context.Context, e Entry) (bool, error) {
-	obj, err := e.Object()
-	if err != nil {
-		return false, err
-	}
-	err = m.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-	switch {
-	case err == nil:
-		return true, nil
-	case apierrors.IsNotFound(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("reading %s: %w", e.ID, err)
 }
