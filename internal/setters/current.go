@@ -1,8 +1,6 @@
 package setters
 
 import (
-	"bytes"
-	"fmt"
 	"io/fs"
 	"strings"
 
@@ -32,26 +30,7 @@ func Current(fsys fs.FS) (map[string]Image, error) {
 			conflict[key] = true
 		}
 	}
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("walking %s: %w", name, err)
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !candidate(name) {
-			return nil
-		}
-		src, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
-		}
-		if !bytes.Contains(src, []byte(token)) {
-			return nil
-		}
+	err := walkMarked(fsys, func(_ string, src []byte) error {
 		docs, err := parse(src)
 		if err != nil {
 			return nil

@@ -37,7 +37,20 @@ func Update(fsys FS, images map[string]Image) (Result, error) {
 		return Result{}, err
 	}
 	var res Result
-	err = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	err = walkMarked(fsys, func(name string, src []byte) error {
+		return updateFile(fsys, name, src, setters, &res)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// walkMarked calls fn with the name and content of every file of fsys that
+// may hold markers: Flux's candidates (below) that contain the string
+// "$imagepolicy" in quotes.
+func walkMarked(fsys fs.FS, fn func(name string, src []byte) error) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("walking %s: %w", name, err)
 		}
@@ -53,12 +66,15 @@ func Update(fsys FS, images map[string]Image) (Result, error) {
 		if !d.Type().IsRegular() || !candidate(name) {
 			return nil
 		}
-		return updateFile(fsys, name, setters, &res)
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if !bytes.Contains(src, []byte(token)) {
+			return nil
+		}
+		return fn(name, src)
 	})
-	if err != nil {
-		return Result{}, err
-	}
-	return res, nil
 }
 
 // candidate is Flux's rule for which files hold manifests: the extension is
@@ -91,14 +107,7 @@ func setterTable(images map[string]Image) (map[string]setter, error) {
 }
 
 // updateFile rewrites the marked scalars of one file and records the changes.
-func updateFile(fsys FS, name string, setters map[string]setter, res *Result) error {
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
-	}
-	if !bytes.Contains(src, []byte(token)) {
-		return nil
-	}
+func updateFile(fsys FS, name string, src []byte, setters map[string]setter, res *Result) error {
 	docs, err := parse(src)
 	if err != nil {
 		res.skip(name, err)
