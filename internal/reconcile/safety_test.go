@@ -475,36 +475,47 @@ func TestNewPushCancelsTheHealthWait(t *testing.T) {
 	}
 }
 
-// A field that changes what is applied and that Sluice cannot honour
-// (decryption here) refuses its Kustomization alone: nothing of it is applied
-// or pruned, and the others go on.
-func TestRefusedFieldRefusesOnlyItsKustomization(t *testing.T) {
-	ctx := context.Background()
-	ns := freshNS(t, "refused")
-	c := newConfigRepo(t, ns, map[string]string{
-		"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
-		"app/cm.yaml":         configMapYAML("app"),
-		"other/cm.yaml":       configMapYAML("other"),
-	})
-	if _, err := c.reconcile(ctx); err != nil {
-		t.Fatal(err)
+// A Kustomization that Sluice cannot apply as Flux would, because a field it
+// cannot honour is set (decryption) or its spec cannot be read (a typo),
+// fails alone: nothing of it is applied or pruned, its inventory stays, and
+// the others go on; an image object that cannot be read stops nothing here.
+func TestUnusableKustomizationFailsAlone(t *testing.T) {
+	tests := []struct {
+		name, spec, wantReason string
+	}{
+		{name: "refused field", spec: "  prune: true\n  decryption: {provider: sops}\n", wantReason: "spec.decryption: SOPS decryption is not supported yet"},
+		{name: "unreadable spec", spec: "  prune: yes-please\n", wantReason: "spec.prune"},
 	}
-	c.commit(map[string]string{
-		"clusters/c/app.yaml":   kustomization("app", "./app", ns, "  prune: true\n  decryption: {provider: sops}\n"),
-		"clusters/c/other.yaml": kustomization("other", "./other", ns, "  prune: true\n"),
-		"app/cm.yaml":           configMapYAML("app-v2"),
-	})
-	res, err := c.reconcile(ctx)
-	var rerr *Error
-	if !errors.As(err, &rerr) || len(rerr.Failed) != 1 || rerr.Failed[0].Name != "flux-system/app" ||
-		!strings.Contains(rerr.Failed[0].Reason, "spec.decryption: SOPS decryption is not supported yet") {
-		t.Fatalf("error = %v, want app alone refused naming spec.decryption", err)
-	}
-	if len(res.Removed) != 0 {
-		t.Errorf("a refused Kustomization was handled as removed: %+v", res.Removed)
-	}
-	if !configMapExists(t, ns, "app") || configMapExists(t, ns, "app-v2") || !configMapExists(t, ns, "other") {
-		t.Error("cluster state: want app kept as it was, app-v2 not applied, other applied")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			ns := freshNS(t, "unusable")
+			c := newConfigRepo(t, ns, map[string]string{
+				"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
+				"app/cm.yaml":         configMapYAML("app"),
+				"other/cm.yaml":       configMapYAML("other"),
+			})
+			if _, err := c.reconcile(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.commit(map[string]string{
+				"clusters/c/app.yaml":    kustomization("app", "./app", ns, tt.spec),
+				"clusters/c/other.yaml":  kustomization("other", "./other", ns, "  prune: true\n"),
+				"clusters/c/policy.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: p, namespace: flux-system}\nspec: {imageRepositoryRef: {name: r}}\n",
+				"app/cm.yaml":            configMapYAML("app-v2"),
+			})
+			res, err := c.reconcile(ctx)
+			var rerr *Error
+			if !errors.As(err, &rerr) || len(rerr.Failed) != 1 || rerr.Failed[0].Name != "flux-system/app" || !strings.Contains(rerr.Failed[0].Reason, tt.wantReason) {
+				t.Fatalf("error = %v, want app alone failed naming %q", err, tt.wantReason)
+			}
+			if len(res.Removed) != 0 || c.inventory("app") == nil {
+				t.Errorf("app was handled as removed: %+v", res.Removed)
+			}
+			if !configMapExists(t, ns, "app") || configMapExists(t, ns, "app-v2") || !configMapExists(t, ns, "other") {
+				t.Error("cluster state: want app kept as it was, app-v2 not applied, other applied")
+			}
+		})
 	}
 }
 
@@ -532,38 +543,5 @@ func TestSuspendedSourceStopsApplying(t *testing.T) {
 	}
 	if !configMapExists(t, ns, "v1") || configMapExists(t, ns, "v2") {
 		t.Error("a suspended source's change was applied or pruned")
-	}
-}
-
-// A Kustomization Sluice cannot read (a typo in its spec) fails alone: its
-// objects stay, and every other Kustomization is applied; an image object
-// that cannot be read stops nothing here.
-func TestInvalidKustomizationFailsAlone(t *testing.T) {
-	ctx := context.Background()
-	ns := freshNS(t, "invalidks")
-	c := newConfigRepo(t, ns, map[string]string{
-		"clusters/c/app.yaml": kustomization("app", "./app", ns, "  prune: true\n"),
-		"app/cm.yaml":         configMapYAML("app"),
-		"other/cm.yaml":       configMapYAML("other"),
-	})
-	if _, err := c.reconcile(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c.commit(map[string]string{
-		"clusters/c/app.yaml":   kustomization("app", "./app", ns, "  prune: yes-please\n"),
-		"clusters/c/other.yaml": kustomization("other", "./other", ns, "  prune: true\n"),
-		// An image object that cannot be read does not concern applying.
-		"clusters/c/policy.yaml": "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata: {name: p, namespace: flux-system}\nspec: {imageRepositoryRef: {name: r}}\n",
-	})
-	res, err := c.reconcile(ctx)
-	var rerr *Error
-	if !errors.As(err, &rerr) || len(rerr.Failed) != 1 || rerr.Failed[0].Name != "flux-system/app" || !strings.Contains(rerr.Failed[0].Reason, "spec.prune") {
-		t.Fatalf("error = %v, want app alone failed naming spec.prune", err)
-	}
-	if len(res.Removed) != 0 || !configMapExists(t, ns, "app") || c.inventory("app") == nil {
-		t.Errorf("the invalid Kustomization's objects or inventory were removed: %+v", res.Removed)
-	}
-	if !configMapExists(t, ns, "other") {
-		t.Error("the other Kustomization was not applied")
 	}
 }
