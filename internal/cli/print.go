@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+)
+
+// table is what a `get` prints: columns in Flux's order and words, rows of
+// plain text.
+type table struct {
+	headers []string
+	rows    [][]string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+// print writes items as --output asks: t as an aligned table (Flux's
+// layout: upper-case headers, columns three spaces apart), or items
+// themselves as JSON or YAML for scripts.
+func (a *App) print(items any, t table) error {
+	switch a.Output {
+	case "json":
+		b, err := json.MarshalIndent(items, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding JSON: %w", err)
+		}
+		_, err = fmt.Fprintf(a.Out, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(items)
+		if err != nil {
+			return fmt.Errorf("encoding YAML: %w", err)
+		}
+		_, err = a.Out.Write(b)
+		return err
+	}
+	w := tabwriter.NewWriter(a.Out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(w, strings.Join(t.headers, "\t"))
+	for _, r := range t.rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	return w.Flush()
+}
