@@ -36,9 +36,15 @@ func TestMatches(t *testing.T) {
 		{"second source", with(func(a *fluxconfig.Alert) {
 			a.EventSources = []fluxconfig.EventSource{src("ImagePolicy", "flux-system", "*", nil), src("Kustomization", "flux-system", "*", nil)}
 		}), info, nil, true},
-		{"matchLabels match", with(func(a *fluxconfig.Alert) { a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "web"}) }), info, web, true},
-		{"matchLabels differ", with(func(a *fluxconfig.Alert) { a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "data"}) }), info, web, false},
-		{"matchLabels, object has none", with(func(a *fluxconfig.Alert) { a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "web"}) }), info, nil, false},
+		{"matchLabels match", with(func(a *fluxconfig.Alert) {
+			a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "web"})
+		}), info, web, true},
+		{"matchLabels differ", with(func(a *fluxconfig.Alert) {
+			a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "data"})
+		}), info, web, false},
+		{"matchLabels, object has none", with(func(a *fluxconfig.Alert) {
+			a.EventSources[0] = src("Kustomization", "flux-system", "*", map[string]string{"team": "web"})
+		}), info, nil, false},
 		{"info alert takes errors", base, failed, nil, true},
 		{"error alert drops info", with(func(a *fluxconfig.Alert) { a.EventSeverity = SeverityError }), info, nil, false},
 		{"error alert takes errors", with(func(a *fluxconfig.Alert) { a.EventSeverity = SeverityError }), failed, nil, true},
