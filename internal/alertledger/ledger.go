@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
@@ -29,6 +30,11 @@ const (
 	// (and so may deliver it again) at most 14 days.
 	Retention = 14 * 24 * time.Hour
 )
+
+// conflictBackoff lets the Kustomizations of a reconcile (four at once)
+// and a drift run record together: jittered, so they do not collide again
+// in step.
+var conflictBackoff = wait.Backoff{Steps: 20, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: time.Second}
 
 // Ledger is one installation's ConfigMap: data maps each delivered
 // notification's key to when it was delivered (RFC 3339).
@@ -66,7 +72,7 @@ func (l *Ledger) Delivered(ctx context.Context, key string) (bool, error) {
 // a conflict is read again and retried.
 func (l *Ledger) Record(ctx context.Context, key string) error {
 	cms := l.client.CoreV1().ConfigMaps(Namespace)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		cm, err := cms.Get(ctx, l.name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: l.name, Namespace: Namespace,
