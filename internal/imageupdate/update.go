@@ -91,7 +91,7 @@ type Updater struct {
 	Secrets Secrets
 	// Events, when set, receives each automation's commit or failure for
 	// the config's Alerts.
-	Events Events
+	Events  Events
 	nowFunc func() time.Time
 }
 
