@@ -39,7 +39,7 @@ var ErrUnsupportedType = errors.New("provider type not supported by Sluice")
 
 // target is a Provider with its secrets read: everything a delivery needs.
 type target struct {
-	kind, id string // Provider type; "<ns>/<name>" for logs
+	kind     string // the Provider's type
 	address  string
 	channel  string
 	username string

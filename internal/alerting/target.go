@@ -20,7 +20,7 @@ import (
 // target reads p's secrets into what a delivery needs. The secretRef's
 // keys are Flux's: address, token, username, password, headers, proxy.
 func (d *Dispatcher) target(ctx context.Context, p fluxconfig.Provider) (target, error) {
-	t := target{kind: p.Type, id: p.Ref.String(), address: p.Address, channel: p.Channel, username: p.Username,
+	t := target{kind: p.Type, address: p.Address, channel: p.Channel, username: p.Username,
 		proxy: p.Proxy, uid: uid("Provider/" + p.Namespace + "/" + p.Name)}
 	if p.SecretRef != "" {
 		s, err := d.secret(ctx, p, p.SecretRef)

@@ -74,7 +74,16 @@ func (r *Reconciler) emit(ctx context.Context, snap *desired.Snapshot, msg queue
 	if r.Events == nil {
 		return
 	}
-	if ev, ok := r.event(snap, msg, kr, removed); ok {
-		r.Events.Emit(ctx, snap.Config, ev)
+	ev, ok := r.event(snap, msg, kr, removed)
+	if !ok {
+		return
 	}
+	// Retries of a provider that is down stop where the reconcile's own
+	// work does, leaving its margin to record what was done.
+	if dl, has := ctx.Deadline(); has {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin(time.Until(dl))))
+		defer cancel()
+	}
+	r.Events.Emit(ctx, snap.Config, ev)
 }
