@@ -1,6 +1,14 @@
 package drift
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,5 +49,58 @@ func TestAlertEvents(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A drift run sends what it found to the config's Alert, on the real API
+// server and Git server; the same scheduled event retried notifies once.
+func TestDriftRunNotifies(t *testing.T) {
+	f := newFixture(t, "drift-alert")
+	var mu sync.Mutex
+	var got []alerting.Event
+	recv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var ev alerting.Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	f.commit("Alert on drift", func(dir string) error {
+		return os.WriteFile(filepath.Join(dir, "clusters/prod/alert.yaml"), []byte(`apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Provider
+metadata: {name: hook, namespace: flux-system}
+spec: {type: generic, address: "`+recv.URL+`"}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Alert
+metadata: {name: drift, namespace: flux-system}
+spec:
+  providerRef: {name: hook}
+  eventSources: [{kind: Kustomization, name: "*"}]
+  inclusionList: ["^Drift detected"]
+`), 0o644)
+	})
+	f.reconcile(nil) // applies the commit: Git is not ahead
+	f.tamper()
+	h := NewHandler(New(f.repo, f.git, f.cluster, Correct, f.sender), nil)
+	d := alerting.New()
+	d.Retry = alerting.Retry{Attempts: 1}
+	h.Events = d
+	ev := strings.Replace(scheduled, "RUN", "drift-alert-run", 1)
+	for range 2 {
+		if _, err := h.Handle(context.Background(), json.RawMessage(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d events, want 1: %+v", len(got), got)
+	}
+	e := got[0]
+	if e.Reason != alerting.ReasonDriftDetected || e.Severity != alerting.SeverityInfo || e.InvolvedObject.Name != "drift-alert" ||
+		!strings.Contains(e.Message, "2 drifted, 1 missing") || !strings.Contains(e.Message, "Service/drift-alert/prod-task-web missing") {
+		t.Errorf("event = %+v", e)
 	}
 }
