@@ -9,7 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
+	"github.com/sluice-gitops/sluice/internal/alertledger"
 	"github.com/sluice-gitops/sluice/internal/drift"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
@@ -28,7 +31,8 @@ const failedStart = "starting the drift function"
 func main() {
 	lambdarun.SetupLogging()
 	ctx := context.Background()
-	cfg, err := drift.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	sm := secrets.New(nil)
+	cfg, err := drift.LoadConfig(ctx, envconfig.New(os.LookupEnv, sm))
 	lambdarun.ExitOnError(err, failedStart)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	lambdarun.ExitOnError(err, failedStart)
@@ -49,6 +53,12 @@ func main() {
 	if cfg.ImageQueueURL != "" {
 		h.ImageQueue = queue.NewSender(sqsClient, cfg.ImageQueueURL)
 	}
+	clientset, err := kubernetes.NewForConfig(restCfg)
+	lambdarun.ExitOnError(err, failedStart)
+	events := alerting.New()
+	events.Secrets, events.SNS, events.Metrics = sm, sns.NewFromConfig(awsCfg), os.Stderr
+	events.Ledger = alertledger.New(clientset, cfg.Repo.Installation())
+	h.Events = events
 	if cfg.SNSTopicARN != "" {
 		h.Notifier = notify.NewTopic(sns.NewFromConfig(awsCfg), cfg.SNSTopicARN)
 	}

@@ -11,7 +11,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/images"
@@ -34,6 +36,11 @@ func main() {
 	lambdarun.ExitOnError(err, failedStart)
 	u := imageupdate.New(cfg.Repo, repo, images.NewResolver(images.ECRClients(awsCfg)))
 	u.Secrets = sm // signing keys (sluice/<ns>/<name>)
+	// No cluster access here: the notification ledger is this instance's.
+	// A pushed commit notifies once anyway (a redelivery finds it in Git).
+	events := alerting.New()
+	events.Secrets, events.SNS, events.Metrics = sm, sns.NewFromConfig(awsCfg), os.Stderr
+	u.Events = events
 	slog.InfoContext(ctx, "image-update ready", "config", cfg)
 	lambdarun.Start(imageupdate.NewHandler(u).Handle)
 }

@@ -8,8 +8,12 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
+	"github.com/sluice-gitops/sluice/internal/alertledger"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
@@ -23,7 +27,8 @@ import (
 func main() {
 	lambdarun.SetupLogging()
 	ctx := context.Background()
-	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	sm := secrets.New(nil)
+	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, sm))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	if cfg.StatusesOff != "" {
 		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
@@ -40,6 +45,12 @@ func main() {
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	rec := reconcile.New(cfg.Repo, repo, cluster, statuses)
 	rec.AllowEmpty = cfg.AllowEmptyConfig
+	clientset, err := kubernetes.NewForConfig(restCfg)
+	lambdarun.ExitOnError(err, "starting the reconcile function")
+	events := alerting.New()
+	events.Secrets, events.SNS, events.Metrics = sm, sns.NewFromConfig(awsCfg), os.Stderr
+	events.Ledger = alertledger.New(clientset, cfg.Repo.Installation())
+	rec.Events = events
 	h := reconcile.NewHandler(rec)
 	if cfg.ReconcileQueueURL != "" {
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)

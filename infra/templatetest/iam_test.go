@@ -135,23 +135,33 @@ func TestLeastPrivilege(t *testing.T) {
 		cluster := grant{"eks:DescribeCluster", fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", region, account, d.param("ClusterName"))}
 		gitSecret := grant{"secretsmanager:GetSecretValue", d.must(t, "GitCredentialSecret", "Ref")}
 		ecr := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s*", region, account, d.param("ImageRepositoryPrefix"))
+		// Flux secretRefs (signing keys, Providers' secrets) are sluice/<ns>/<name>.
+		fluxSecrets := grant{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}
 		want := map[string][]grant{
 			"WebhookFunction": join(logs("WebhookFunction"),
 				[]grant{{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"secretsmanager:GetSecretValue", d.must(t, "WebhookSecret", "Ref")}}),
 			// Reconcile makes a failed message visible again early (reconcile.RetryDelay).
-			"ReconcileFunction": join(logs("ReconcileFunction"), poll("ReconcileQueue"), []grant{cluster, gitSecret,
+			"ReconcileFunction": join(logs("ReconcileFunction"), poll("ReconcileQueue"), []grant{cluster, gitSecret, fluxSecrets,
 				{"sqs:ChangeMessageVisibility", d.must(t, "ReconcileQueue", "Arn")}}),
 			"ImageUpdateFunction": join(logs("ImageUpdateFunction"), poll("ImageQueue"),
 				// registry.Lister calls ListImages only; signing keys are
 				// Flux secretRefs, sluice/<ns>/<name>.
-				[]grant{{"ecr:ListImages", ecr}, gitSecret,
-					{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}}),
+				[]grant{{"ecr:ListImages", ecr}, gitSecret, fluxSecrets}),
 			// Drift also re-evaluates image policies (images/behind).
-			"DriftFunction": join(logs("DriftFunction"), []grant{cluster, gitSecret, {"ecr:ListImages", ecr},
+			"DriftFunction": join(logs("DriftFunction"), []grant{cluster, gitSecret, fluxSecrets, {"ecr:ListImages", ecr},
 				{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"sqs:SendMessage", d.must(t, "ImageQueue", "Arn")}}),
 		}
 		if topic := d.param("DriftTopicArn"); topic != "" {
 			want["DriftFunction"] = append(want["DriftFunction"], grant{"sns:Publish", topic})
+		}
+		// sns Providers publish to the topics NotificationTopicArns names only.
+		for _, topic := range strings.Split(d.param("NotificationTopicArns"), ",") {
+			if topic == "" {
+				continue
+			}
+			for _, fn := range []string{"ReconcileFunction", "ImageUpdateFunction", "DriftFunction"} {
+				want[fn] = append(want[fn], grant{"sns:Publish", topic})
+			}
 		}
 		for fn, grants := range want {
 			slices.SortFunc(grants, func(a, b grant) int { return strings.Compare(a.Action+" "+a.Resource, b.Action+" "+b.Resource) })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
 	"github.com/sluice-gitops/sluice/internal/queue"
@@ -35,6 +36,8 @@ type Handler struct {
 	Images     Images
 	ImageQueue Queue
 	Notifier   Notifier
+	// Events sends what the run found to the config's Alerts.
+	Events Events
 	// Metrics receives EMF lines (os.Stderr in main).
 	Metrics io.Writer
 	nowFunc func() time.Time
@@ -82,6 +85,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Report, err
 	}
 	if h.Metrics != nil {
 		errs = append(errs, WriteMetrics(h.Metrics, repo, rep, h.nowFunc()))
+	}
+	if h.Events != nil && snap != nil {
+		// A retried invocation of the same scheduled event notifies once.
+		ectx := alerting.WithTrigger(ctx, ev.ID)
+		for _, e := range alertEvents(rep, h.checker.repo.Branch, h.nowFunc()) {
+			h.Events.Emit(ectx, snap.Config, e)
+		}
 	}
 	failed := checkFailed(rep)
 	if h.Notifier != nil && (rep.Drifted+rep.Missing+rep.Extra > 0 || anyBehind(rep) || failed != nil) {

@@ -60,6 +60,20 @@ func (c *Config) convert(kind string, ref Ref, annotations map[string]string, sp
 		}
 		a.Source = src
 		c.ImageUpdateAutomations = append(c.ImageUpdateAutomations, a)
+	case "Alert":
+		a, err := convertAlert(ref, spec)
+		if err != nil {
+			return err
+		}
+		a.Source = src
+		c.Alerts = append(c.Alerts, a)
+	case "Provider":
+		p, err := convertProvider(ref, spec)
+		if err != nil {
+			return err
+		}
+		p.Source = src
+		c.Providers = append(c.Providers, p)
 	}
 	return nil
 }

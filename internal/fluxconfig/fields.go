@@ -74,6 +74,17 @@ var specFields = map[string]map[string]fieldRule{
 		"interval":       {obsolete, "Sluice commits when an ECR event or the drift schedule finds a newer tag"},
 		"policySelector": usedField, "checkout": usedField, "commit": usedField, "push": usedField,
 	},
+	"Alert": {
+		"providerRef": usedField, "eventSeverity": usedField, "eventSources": usedField, "inclusionList": usedField,
+		"exclusionList": usedField, "eventMetadata": usedField, "summary": usedField, "suspend": usedField,
+	},
+	"Provider": {
+		"type": usedField, "channel": usedField, "username": usedField, "address": usedField, "timeout": usedField,
+		"proxy": usedField, "secretRef": usedField, "proxySecretRef": usedField, "certSecretRef": usedField, "suspend": usedField,
+		"interval":           {obsolete, "Sluice sends events as its functions produce them"},
+		"serviceAccountName": {unsupported, "Sluice runs no controllers and cannot take a ServiceAccount's identity; give the credentials with secretRef (sluice/<namespace>/<name>)"},
+		"commitStatusExpr":   {unsupported, "not supported by Sluice yet; the commit status is named as Flux names it by default (<kind>/<name>/<provider id>)"},
+	},
 }
 
 // servedVersions lists the API versions Flux has served for each kind.
@@ -83,4 +94,6 @@ var servedVersions = map[string]map[string]bool{
 	"ImageRepository":       {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
 	"ImagePolicy":           {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
 	"ImageUpdateAutomation": {"image.toolkit.fluxcd.io/v1alpha1": true, "image.toolkit.fluxcd.io/v1alpha2": true, "image.toolkit.fluxcd.io/v1beta1": true, "image.toolkit.fluxcd.io/v1beta2": true, "image.toolkit.fluxcd.io/v1": true},
+	"Alert":                 {"notification.toolkit.fluxcd.io/v1beta1": true, "notification.toolkit.fluxcd.io/v1beta2": true, "notification.toolkit.fluxcd.io/v1beta3": true},
+	"Provider":              {"notification.toolkit.fluxcd.io/v1beta1": true, "notification.toolkit.fluxcd.io/v1beta2": true, "notification.toolkit.fluxcd.io/v1beta3": true},
 }

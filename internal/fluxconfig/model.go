@@ -35,6 +35,15 @@ type Config struct {
 	// ImageUpdateAutomation) that could not be read: image automation fails
 	// on them, while reconciles, which do not use them, go on.
 	ImageErrors []error
+	// Providers and Alerts say where events go. NotificationErrors are the
+	// ones that could not be read: their events are not sent, and nothing
+	// else stops for them.
+	Providers          []Provider
+	Alerts             []Alert
+	NotificationErrors []error
+	// Labels are the metadata.labels of each object that has some, by
+	// "Kind/ns/name": an Alert's eventSources select on them.
+	Labels map[string]map[string]string
 }
 
 // Severity says whether a Note is information or a warning.
@@ -277,3 +286,57 @@ type ImageUpdateAutomation struct {
 	Strategy       string
 	Suspend        bool
 }
+
+// EventSource selects the objects whose events an Alert sends: Kind and
+// Namespace must match, Name is a name or "*", and MatchLabels, when set,
+// must match the object's labels.
+type EventSource struct {
+	Kind        string
+	Ref                           // Namespace is the Alert's when the source names none
+	MatchLabels map[string]string // nil: any labels
+}
+
+// Alert is a Flux notification.toolkit.fluxcd.io Alert: which events go to
+// which Provider.
+type Alert struct {
+	Ref
+	Source Source
+	// ProviderRef names a Provider in the Alert's namespace.
+	ProviderRef string
+	// EventSeverity is "info" (every event) or "error" (errors only).
+	EventSeverity string
+	EventSources  []EventSource
+	// InclusionList and ExclusionList are regular expressions matched
+	// against an event's message; both are compiled when read.
+	InclusionList []string
+	ExclusionList []string
+	// EventMetadata is added to every event's metadata; Summary is the
+	// metadata key "summary" (v1beta1's way to say it).
+	EventMetadata map[string]string
+	Summary       string
+	Suspend       bool
+}
+
+// Provider is a Flux notification.toolkit.fluxcd.io Provider: where events
+// are sent and how.
+type Provider struct {
+	Ref
+	Source   Source
+	Type     string
+	Channel  string
+	Username string
+	// Address is the endpoint; secretRef's "address" key overrides it.
+	Address string
+	// Timeout bounds one delivery attempt; zero means Flux's default, 15s.
+	Timeout time.Duration
+	Proxy   string
+	// SecretRef, ProxySecretRef and CertSecretRef name Secrets Manager
+	// secrets sluice/<ns>/<name>, holding Flux's keys.
+	SecretRef      string
+	ProxySecretRef string
+	CertSecretRef  string
+	Suspend        bool
+}
+
+// DefaultProviderTimeout is Flux's timeout of a Provider that sets none.
+const DefaultProviderTimeout = 15 * time.Second

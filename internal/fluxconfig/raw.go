@@ -145,3 +145,33 @@ type rawImageUpdateAutomation struct {
 		Branch string `json:"branch"`
 	} `json:"push"`
 }
+
+type rawAlert struct {
+	ProviderRef   rawName `json:"providerRef"`
+	EventSeverity string  `json:"eventSeverity"`
+	EventSources  []struct {
+		APIVersion  string            `json:"apiVersion"`
+		Kind        string            `json:"kind"`
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		MatchLabels map[string]string `json:"matchLabels"`
+	} `json:"eventSources"`
+	InclusionList []string          `json:"inclusionList"`
+	ExclusionList []string          `json:"exclusionList"`
+	EventMetadata map[string]string `json:"eventMetadata"`
+	Summary       string            `json:"summary"`
+	Suspend       bool              `json:"suspend"`
+}
+
+type rawProvider struct {
+	Type           string   `json:"type"`
+	Channel        string   `json:"channel"`
+	Username       string   `json:"username"`
+	Address        string   `json:"address"`
+	Timeout        string   `json:"timeout"`
+	Proxy          string   `json:"proxy"`
+	SecretRef      *rawName `json:"secretRef"`
+	ProxySecretRef *rawName `json:"proxySecretRef"`
+	CertSecretRef  *rawName `json:"certSecretRef"`
+	Suspend        bool     `json:"suspend"`
+}

@@ -165,6 +165,12 @@ func (c *Config) add(doc []byte, src Source, seen map[string]Source) error {
 		return c.invalid(obj.Kind, ref, src, fmt.Errorf("%s: %s: %w", where, id, err))
 	}
 	c.refuse(obj.Kind, refusals)
+	if len(obj.Metadata.Labels) > 0 {
+		if c.Labels == nil {
+			c.Labels = map[string]map[string]string{}
+		}
+		c.Labels[id] = obj.Metadata.Labels
+	}
 	if obj.Kind == "ImagePolicy" {
 		// An automation's policySelector selects on them.
 		c.ImagePolicies[len(c.ImagePolicies)-1].Labels = obj.Metadata.Labels
@@ -214,13 +220,16 @@ func isSet(v json.RawMessage) bool {
 // GitRepository is kept, refused with err: it fails alone (with what depends
 // on it), and stays defined, so its objects are not taken for ones that left
 // Git, while every other Kustomization goes on. An image kind's err is kept
-// in ImageErrors: image automation fails on it, applying does not.
+// in ImageErrors: image automation fails on it, applying does not. An Alert
+// or Provider's err is kept in NotificationErrors: its events are not sent.
 func (c *Config) invalid(kind string, ref Ref, src Source, err error) error {
 	switch kind {
 	case "Kustomization":
 		c.Kustomizations = append(c.Kustomizations, Kustomization{Ref: ref, Source: src, Refusals: []string{err.Error()}})
 	case "GitRepository":
 		c.GitRepositories = append(c.GitRepositories, GitRepository{Ref: ref, Source: src, Refusals: []string{err.Error()}})
+	case "Alert", "Provider":
+		c.NotificationErrors = append(c.NotificationErrors, err)
 	default:
 		c.ImageErrors = append(c.ImageErrors, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
 )
 
@@ -51,6 +52,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	if err != nil {
 		return nil, &InvalidEventError{err}
 	}
+	if req.Image != nil {
+		// EventBridge retries an invocation with the same event id: its
+		// events notify once.
+		ctx = alerting.WithTrigger(ctx, req.Image.ID)
+	}
 	res, err := h.updater.Update(ctx, req)
 	if err != nil {
 		slog.ErrorContext(ctx, "image update failed", "request", req.String(), "error", err)
@@ -91,7 +97,8 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) error {
 	if err != nil {
 		return &InvalidEventError{fmt.Errorf("message body: %w", err)}
 	}
-	res, err := h.updater.Update(ctx, req)
+	// A redelivered message notifies the same events once.
+	res, err := h.updater.Update(alerting.WithTrigger(ctx, rec.MessageId), req)
 	if err != nil {
 		return err
 	}

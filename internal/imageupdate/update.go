@@ -89,6 +89,9 @@ type Updater struct {
 	// Secrets reads the signing keys that automations name; nil fails an
 	// automation with a signingKey, never commits unsigned.
 	Secrets Secrets
+	// Events, when set, receives each automation's commit or failure for
+	// the config's Alerts.
+	Events  Events
 	nowFunc func() time.Time
 }
 
@@ -146,6 +149,7 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 		// Only the policies of its namespace that its policySelector selects.
 		if mine := a.Images(cfg, imgs); len(mine) > 0 {
 			sha, files, err := u.automate(ctx, &co, cfg, a, mine)
+			u.emit(ctx, cfg, a, mine, sha, err)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("ImageUpdateAutomation %s: %w", a.Ref, err))
 				continue
@@ -262,7 +266,7 @@ func (u *Updater) apply(ctx context.Context, co *gitrepo.Checkout, cfg *fluxconf
 		return "", nil, err
 	}
 	if err := co.Push(ctx, a.PushBranch); err != nil {
-		return "", nil, err
+		return "", nil, &pushError{err}
 	}
 	files := changed.Files()
 	for i, f := range files {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/lambdarun"
 	"github.com/sluice-gitops/sluice/internal/queue"
 )
@@ -72,7 +73,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEv
 		msg, err := queue.DecodeReconcile([]byte(rec.Body))
 		if err == nil {
 			var res *Result
-			res, err = h.r.Reconcile(ctx, msg)
+			// A redelivered message notifies the same events once.
+			res, err = h.r.Reconcile(alerting.WithTrigger(ctx, rec.MessageId), msg)
 			if res != nil {
 				log.InfoContext(ctx, "reconcile done", "revision", res.Revision, "kustomizations", len(res.Kustomizations), "failed", len(res.Failed()))
 			}

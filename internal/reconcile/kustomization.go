@@ -45,6 +45,9 @@ func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desi
 	kr.Changes = changes
 	if err != nil {
 		kr.Outcome, kr.Reason = Failed, err.Error()
+		if errors.As(err, new(*healthError)) {
+			kr.failure = failedHealth
+		}
 		if errors.Is(context.Cause(work), ErrDeadline) {
 			kr.Reason = fmt.Sprintf("%v: %v", ErrDeadline, err)
 		}
@@ -126,11 +129,17 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 			if errors.As(context.Cause(wctx), &moved) {
 				return changes, moved
 			}
-			return changes, err
+			return changes, &healthError{err}
 		}
 	}
 	return changes, nil
 }
+
+// healthError is a failed health check, which notifies as Flux's
+// HealthCheckFailed.
+type healthError struct{ error }
+
+func (e *healthError) Unwrap() error { return e.error }
 
 func (r *Reconciler) save(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, es []kube.Entry, revision string) error {
 	return r.cluster.SaveInventory(ctx, kube.Inventory{

@@ -77,6 +77,9 @@ type Reconciler struct {
 	// AllowEmpty lets a config folder that defines no Kustomization remove
 	// every object of the installation; otherwise that is refused.
 	AllowEmpty bool
+	// Events, when set, receives each Kustomization's outcome for the
+	// config's Alerts.
+	Events Events
 }
 
 // New returns a Reconciler; statuses may be nil (no commit statuses).
@@ -98,6 +101,8 @@ type KustomizationResult struct {
 	Reason   string        `json:"reason,omitempty"`
 	Revision string        `json:"revision,omitempty"`
 	Changes  []kube.Change `json:"changes,omitempty"`
+	// failure says which failure notifies under its own reason.
+	failure string
 }
 
 // Result is what a reconcile did.
@@ -201,8 +206,8 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	res = &Result{Revision: snap.Revision}
 	for _, k := range selected {
 		if why, ok := blocked[k.Ref]; ok {
-			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why}
-			r.report(ctx, snap.Revision, kr)
+			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why, failure: failedDependency}
+			r.report(ctx, snap, msg, kr)
 			res.Kustomizations = append(res.Kustomizations, kr)
 		}
 	}
@@ -221,11 +226,11 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 				mu.Unlock()
 				var kr KustomizationResult
 				if dep != "" {
-					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: its dependency " + dep + " failed"}
+					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: its dependency " + dep + " failed", failure: failedDependency}
 				} else {
 					kr = r.one(ctx, work, watch, snap, k)
 				}
-				r.report(ctx, snap.Revision, kr)
+				r.report(ctx, snap, msg, kr)
 				mu.Lock()
 				outcome[k.Ref] = kr.Outcome
 				res.Kustomizations = append(res.Kustomizations, kr)
@@ -238,6 +243,9 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	sort.Slice(res.Kustomizations, func(i, j int) bool { return res.Kustomizations[i].Name < res.Kustomizations[j].Name })
 	if len(msg.Kustomizations) == 0 && work.Err() == nil {
 		res.Removed = r.removeGone(ctx, work, snap)
+		for _, kr := range res.Removed {
+			r.emit(ctx, snap, msg, kr, true)
+		}
 	}
 	if failed := res.Failed(); len(failed) > 0 {
 		return res, watch.moved(), &Error{Failed: failed, Interrupted: errors.Is(context.Cause(work), ErrDeadline)}
@@ -254,7 +262,9 @@ func blockedBy(k fluxconfig.Kustomization, outcome map[fluxconfig.Ref]string) st
 	return ""
 }
 
-func (r *Reconciler) report(ctx context.Context, sha string, kr KustomizationResult) {
+func (r *Reconciler) report(ctx context.Context, snap *desired.Snapshot, msg queue.Reconcile, kr KustomizationResult) {
+	sha := snap.Revision
+	r.emit(ctx, snap, msg, kr, false)
 	log := slog.With("kustomization", kr.Name, "revision", sha)
 	switch kr.Outcome {
 	case Failed:
