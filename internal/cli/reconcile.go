@@ -246,21 +246,30 @@ func (a *App) finished(ctx context.Context, git *gitrepo.Repo, branch string, he
 		return false, nil
 	}
 	at := st.LastAttempt
-	if at.Revision != *head {
+	if sha := commitOf(at.Revision); sha != *head {
 		now, err := git.Head(ctx, branch)
 		if err != nil {
 			return false, err
 		}
-		if at.Revision != now {
+		if sha != now {
 			return false, nil
 		}
 		*head = now
 	}
 	if at.Ready == metav1.ConditionTrue {
-		fmt.Fprintf(a.Err, "✔ Kustomization %s applied revision %s\n", st.Owner, revision(branch, at.Revision))
+		fmt.Fprintf(a.Err, "✔ Kustomization %s applied revision %s\n", st.Owner, revision(branch, *head))
 		return true, nil
 	}
-	return true, fmt.Errorf("Kustomization %s failed at %s: %s: %s", st.Owner, revision(branch, at.Revision), at.Reason, at.Message)
+	return true, fmt.Errorf("Kustomization %s failed at %s: %s: %s", st.Owner, revision(branch, *head), at.Reason, at.Message)
+}
+
+// commitOf is the commit of a recorded revision, which may be written as
+// Flux writes it (main@sha1:<sha>) or as the bare commit.
+func commitOf(rev string) string {
+	if _, sha, ok := strings.Cut(rev, "@sha1:"); ok {
+		return sha
+	}
+	return rev
 }
 
 // reconcileLocal runs the reconcile function's use case in this process.
