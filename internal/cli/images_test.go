@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
-	"github.com/sluice-gitops/sluice/internal/imageupdate"
 	"github.com/sluice-gitops/sluice/internal/images"
+	"github.com/sluice-gitops/sluice/internal/imageupdate"
 	"github.com/sluice-gitops/sluice/internal/queue"
 )
 
