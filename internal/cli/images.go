@@ -80,12 +80,16 @@ func newGetImagesCmd(app *App) *cobra.Command {
 		use     string
 		aliases []string
 		short   string
-		print   func(s *imageStatus, ctx context.Context) error
+		print   func(*imageStatus) func(context.Context) error
 	}{
-		{"repository", []string{"repositories", "repo"}, "The tags each ImageRepository holds in ECR now", (*imageStatus).printRepositories},
-		{"policy", []string{"policies"}, "The image each ImagePolicy selects from ECR now", (*imageStatus).printPolicies},
-		{"update", []string{"updates"}, "The last commit of each ImageUpdateAutomation", (*imageStatus).printUpdates},
-		{"all", nil, "All three tables", (*imageStatus).printAll},
+		{"repository", []string{"repositories", "repo"}, "The tags each ImageRepository holds in ECR now",
+			func(s *imageStatus) func(context.Context) error { return s.printRepositories }},
+		{"policy", []string{"policies"}, "The image each ImagePolicy selects from ECR now",
+			func(s *imageStatus) func(context.Context) error { return s.printPolicies }},
+		{"update", []string{"updates"}, "The last commit of each ImageUpdateAutomation on its push branch",
+			func(s *imageStatus) func(context.Context) error { return s.printUpdates }},
+		{"all", nil, "All three tables",
+			func(s *imageStatus) func(context.Context) error { return s.printAll }},
 	}
 	for _, k := range kinds {
 		cmd.AddCommand(&cobra.Command{
@@ -96,7 +100,7 @@ func newGetImagesCmd(app *App) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return k.print(s, ctx)
+				return k.print(s)(ctx)
 			},
 		})
 	}
