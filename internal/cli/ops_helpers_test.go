@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
@@ -126,15 +125,4 @@ func (o *opsInstall) reconcile() *reconcile.Result {
 func (o *opsInstall) sluice(args ...string) (stdout, stderr string, code int) {
 	o.t.Helper()
 	return run(o.t, o.vars, args...)
-}
-
-// ids lists the "Kind/ns/name" of the YAML documents of a stream.
-func ids(t *testing.T, stream string) []string {
-	t.Helper()
-	var out []string
-	for _, doc := range strings.Split(stream, "\n---\n") {
-		o := decodeObject(t, doc)
-		out = append(out, kube.ObjectID(o))
-	}
-	return out
 }
