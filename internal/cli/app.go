@@ -122,7 +122,7 @@ func newRootCmd(app *App) *cobra.Command {
 	f.StringVar(&app.Stack, "stack", "", "take the repository, branch, path, cluster and queues from this deployed CloudFormation stack")
 	f.StringVarP(&app.Output, "output", "o", "table", "output format: table, json or yaml")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand()
+	root.AddCommand(newBuildCmd(app), newDiffCmd(app), newReconcileCmd(app))
 	return root
 }
 

@@ -54,7 +54,9 @@ type Snapshot struct {
 	Repository Repository
 	Revision   string
 	Config     *fluxconfig.Config
-	checkout   *gitrepo.Checkout
+	// dir holds the files; cleanup, when set, removes a clone of them.
+	dir     string
+	cleanup func() error
 }
 
 // Open clones the branch head once and reads its Flux objects, logging what
@@ -64,10 +66,18 @@ func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := fluxconfig.Read(os.DirFS(co.Dir), repo.ConfigPath)
+	cfg, err := readConfig(ctx, co.Dir, repo.ConfigPath)
 	if err != nil {
 		co.Close()
 		return nil, fmt.Errorf("reading Flux objects from %s at %s: %w", repo.ConfigPath, co.Head, err)
+	}
+	return &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, dir: co.Dir, cleanup: co.Close}, nil
+}
+
+func readConfig(ctx context.Context, dir, configPath string) (*fluxconfig.Config, error) {
+	cfg, err := fluxconfig.Read(os.DirFS(dir), configPath)
+	if err != nil {
+		return nil, err
 	}
 	for _, err := range cfg.ImageErrors {
 		slog.WarnContext(ctx, "an image object cannot be read; image automation fails on it, applying goes on", "error", err)
@@ -79,11 +89,17 @@ func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
 		}
 		slog.Log(ctx, level, n.Message, "object", n.Object, "field", n.Field, "file", n.Source.File)
 	}
-	return &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, checkout: co}, nil
+	return cfg, nil
 }
 
-// Close removes the clone.
-func (s *Snapshot) Close() error { return s.checkout.Close() }
+// Close removes the clone; a snapshot of a local folder (OpenDir) is left
+// as it is.
+func (s *Snapshot) Close() error {
+	if s.cleanup == nil {
+		return nil
+	}
+	return s.cleanup()
+}
 
 // Select returns the Kustomizations named "<ns>/<name>" (all when names is
 // empty), and the names that no longer exist.
@@ -123,13 +139,21 @@ func (s *Snapshot) Render(ctx context.Context, k fluxconfig.Kustomization, vars 
 		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
 	}
 	opts.SubstituteFrom = from
-	objs, ok := renders.get(s.Revision, opts)
+	// A local folder (Revision "") may change under the same commit: it is
+	// never memoised.
+	var objs []*unstructured.Unstructured
+	ok := false
+	if s.Revision != "" {
+		objs, ok = renders.get(s.Revision, opts)
+	}
 	if !ok {
 		var err error
-		if objs, err = render.Build(s.checkout.Dir, opts); err != nil {
+		if objs, err = render.Build(s.dir, opts); err != nil {
 			return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
 		}
-		renders.put(s.Revision, opts, objs)
+		if s.Revision != "" {
+			renders.put(s.Revision, opts, objs)
+		}
 	}
 	kube.SetOwner(objs, Owner(s.Repository, k.Ref))
 	return objs, nil

@@ -65,7 +65,7 @@ func TestRenderIsMemoisedPerRevision(t *testing.T) {
 	if again[0].GetName() == "mutated-by-the-caller" {
 		t.Fatal("a caller's change leaked into the memo")
 	}
-	fresh, err := render.Build(snap.checkout.Dir, RenderOptions(k))
+	fresh, err := render.Build(snap.Dir(), RenderOptions(k))
 	if err != nil {
 		t.Fatal(err)
 	}

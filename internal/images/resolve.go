@@ -72,51 +72,51 @@ func (r *Resolver) Resolve(ctx context.Context, cfg *fluxconfig.Config, policies
 	tags := map[fluxconfig.Ref][]registry.Tagged{}
 	var errs []error
 	for _, p := range policies {
-		img, ok, err := r.resolveOne(ctx, cfg, p, tags)
+		img, skipped, err := r.resolveOne(ctx, cfg, p, tags)
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("ImagePolicy %s: %w", p.Ref, err))
-		case ok:
+		case skipped == "":
 			out[p.Ref.String()] = img
 		}
 	}
 	return out, errors.Join(errs...)
 }
 
-func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p fluxconfig.ImagePolicy, cache map[fluxconfig.Ref][]registry.Tagged) (setters.Image, bool, error) {
+func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p fluxconfig.ImagePolicy, cache map[fluxconfig.Ref][]registry.Tagged) (img setters.Image, skipped string, err error) {
 	if p.Suspend {
 		slog.InfoContext(ctx, "image policy skipped: suspended", "policy", p.Ref.String())
-		return setters.Image{}, false, nil
+		return setters.Image{}, "suspended", nil
 	}
 	repo, ok := FindRepository(cfg, p.ImageRepositoryRef)
 	if !ok {
-		return setters.Image{}, false, fmt.Errorf("its ImageRepository %s is not defined", p.ImageRepositoryRef)
+		return setters.Image{}, "", fmt.Errorf("its ImageRepository %s is not defined", p.ImageRepositoryRef)
 	}
 	if err := accessAllowed(p, repo); err != nil {
-		return setters.Image{}, false, err
+		return setters.Image{}, "", err
 	}
 	log := slog.With("policy", p.Ref.String(), "imageRepository", repo.Ref.String(), "image", repo.Image)
 	if repo.Suspend {
 		log.InfoContext(ctx, "image policy skipped: its ImageRepository is suspended")
-		return setters.Image{}, false, nil
+		return setters.Image{}, "its ImageRepository " + repo.Ref.String() + " is suspended", nil
 	}
 	ecrRepo, err := registry.ParseECRRepository(repo.Image)
 	if err != nil {
 		log.WarnContext(ctx, "image policy skipped: Sluice reads tags from Amazon ECR private registries only", "reason", err.Error())
-		return setters.Image{}, false, nil
+		return setters.Image{}, "Sluice reads tags from Amazon ECR private registries only: " + err.Error(), nil
 	}
 	pol, err := policy.New(Spec(p))
 	if err != nil {
-		return setters.Image{}, false, err
+		return setters.Image{}, "", err
 	}
 	excl, err := policy.NewExclusions(repo.ExclusionList)
 	if err != nil {
-		return setters.Image{}, false, fmt.Errorf("ImageRepository %s: %w", repo.Ref, err)
+		return setters.Image{}, "", fmt.Errorf("ImageRepository %s: %w", repo.Ref, err)
 	}
 	listed, ok := cache[repo.Ref]
 	if !ok {
 		if listed, err = r.lister(ecrRepo.Region).Images(ctx, ecrRepo.AccountID, ecrRepo.Name); err != nil {
-			return setters.Image{}, false, err
+			return setters.Image{}, "", err
 		}
 		cache[repo.Ref] = listed
 	}
@@ -127,12 +127,12 @@ func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p flu
 	tag, err := pol.Latest(excl.Apply(all))
 	if errors.Is(err, policy.ErrNoMatch) {
 		log.InfoContext(ctx, "image policy selects no tag", "tags", len(all), "reason", err.Error())
-		return setters.Image{}, false, nil
+		return setters.Image{}, err.Error(), nil
 	}
 	if err != nil {
-		return setters.Image{}, false, err
+		return setters.Image{}, "", err
 	}
-	img := setters.Image{Name: ecrRepo.String(), Tag: tag}
+	img = setters.Image{Name: ecrRepo.String(), Tag: tag}
 	if p.DigestReflection == fluxconfig.ReflectIfNotPresent || p.DigestReflection == fluxconfig.ReflectAlways {
 		// ListImages lists each tag with the digest of the manifest it
 		// points at, which is what Flux's HEAD request on the tag reads.
@@ -143,10 +143,36 @@ func (r *Resolver) resolveOne(ctx context.Context, cfg *fluxconfig.Config, p flu
 		}
 		if img.Digest == "" {
 			// A policy that asks for digests never loses them.
-			return setters.Image{}, false, fmt.Errorf("digestReflectionPolicy %s: ECR listed no digest for tag %s of %s", p.DigestReflection, tag, ecrRepo)
+			return setters.Image{}, "", fmt.Errorf("digestReflectionPolicy %s: ECR listed no digest for tag %s of %s", p.DigestReflection, tag, ecrRepo)
 		}
 	}
-	return img, true, nil
+	return img, "", nil
+}
+
+// Policy resolves one ImagePolicy of cfg as Resolve does, against ECR now,
+// and when it selects no image says why in skipped (suspended, no tag
+// qualifies, ...): what `sluice get images policy` shows.
+func (r *Resolver) Policy(ctx context.Context, cfg *fluxconfig.Config, p fluxconfig.ImagePolicy) (img setters.Image, skipped string, err error) {
+	return r.resolveOne(ctx, cfg, p, map[fluxconfig.Ref][]registry.Tagged{})
+}
+
+// Scan returns the tags the ImageRepository holds in ECR now, less its
+// exclusionList: the tags its policies choose from, as Flux's image
+// reflector stores them after a scan.
+func (r *Resolver) Scan(ctx context.Context, repo fluxconfig.ImageRepository) ([]string, error) {
+	ecrRepo, err := registry.ParseECRRepository(repo.Image)
+	if err != nil {
+		return nil, fmt.Errorf("Sluice reads tags from Amazon ECR private registries only: %w", err)
+	}
+	excl, err := policy.NewExclusions(repo.ExclusionList)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := r.lister(ecrRepo.Region).Tags(ctx, ecrRepo.AccountID, ecrRepo.Name)
+	if err != nil {
+		return nil, err
+	}
+	return excl.Apply(tags), nil
 }
 
 // namespaceNameLabel is the label the API server puts on every namespace,

@@ -36,6 +36,11 @@ type ObjectDiff struct {
 	// correction deletes and recreates it (spec.force or the
 	// kustomize.toolkit.fluxcd.io/force: enabled mark).
 	Recreate bool `json:"recreate,omitempty"`
+	// Live and Merged are a Drifted object as the cluster holds it and as an
+	// apply would make it, Secret values masked, metadata.managedFields
+	// dropped; set only with DiffOptions.Detail, for a reader to see the
+	// values of Fields.
+	Live, Merged *unstructured.Unstructured `json:"-"`
 }
 
 // DiffOptions change how objects are compared, as ApplyOptions change how
@@ -46,6 +51,8 @@ type DiffOptions struct {
 	Force bool
 	// Ignore rules keep fields that others own.
 	Ignore []IgnoreRule
+	// Detail keeps each Drifted object's Live and Merged forms.
+	Detail bool
 }
 
 // Diff compares objs with the cluster by a server-side apply dry-run with
@@ -70,7 +77,7 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, o
 	g.SetLimit(concurrency)
 	for i, obj := range objs {
 		g.Go(func() error {
-			d, err := m.diff(ctx, obj, o, compiled)
+			d, err := m.diff(ctx, obj, o, compiled, opts.Detail)
 			out[i] = d
 			return err
 		})
@@ -81,7 +88,7 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, o
 	return out, nil
 }
 
-func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ssa.DiffOptions, ignore jsondiff.CompiledIgnoreRules) (ObjectDiff, error) {
+func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ssa.DiffOptions, ignore jsondiff.CompiledIgnoreRules, detail bool) (ObjectDiff, error) {
 	d := ObjectDiff{ID: ObjectID(obj), Status: InSync}
 	want := []*unstructured.Unstructured{obj.DeepCopy()}
 	if err := normalize.UnstructuredList(want); err != nil {
@@ -115,7 +122,26 @@ func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ss
 		d.Status = Drifted
 		d.Fields = mergeSorted(d.Fields, taken)
 	}
+	if detail && d.Status == Drifted {
+		if err := d.keep(seen.live, seen.dryRun); err != nil {
+			return d, fmt.Errorf("comparing %s: %w", d.ID, err)
+		}
+	}
 	return d, nil
+}
+
+// keep sets d's Live and Merged from copies of live and dryRun (the
+// server-side apply dry-run's answer), masking Secret values as Flux's diff
+// does.
+func (d *ObjectDiff) keep(live, dryRun *unstructured.Unstructured) error {
+	if live == nil || dryRun == nil {
+		return nil
+	}
+	d.Live, d.Merged = live.DeepCopy(), dryRun.DeepCopy()
+	for _, o := range []*unstructured.Unstructured{d.Live, d.Merged} {
+		unstructured.RemoveNestedField(o.Object, "metadata", "managedFields")
+	}
+	return ssa.SanitizeUnstructuredData(d.Live, d.Merged)
 }
 
 func mergeSorted(a, b []string) []string {

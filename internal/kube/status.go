@@ -130,10 +130,13 @@ func (m *Manager) RecordAttempt(ctx context.Context, owner Owner, a Attempt) err
 	}
 	data := map[string]string{
 		keyAttemptedRevision: a.Revision,
-		keyAttemptedAt:       a.At.UTC().Format(time.RFC3339),
-		keyReady:             string(a.Ready),
-		keyReason:            a.Reason,
-		keyMessage:           msg,
+		// Sub-second, so that two attempts within one second differ: a
+		// reader waiting for a new attempt (`sluice reconcile`) tells them
+		// apart by it. parseTime reads both forms.
+		keyAttemptedAt: a.At.UTC().Format(time.RFC3339Nano),
+		keyReady:       string(a.Ready),
+		keyReason:      a.Reason,
+		keyMessage:     msg,
 	}
 	if a.Duration > 0 {
 		data[keyAttemptDuration] = a.Duration.Round(time.Millisecond).String()

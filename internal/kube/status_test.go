@@ -104,3 +104,26 @@ func TestStatusName(t *testing.T) {
 		}
 	}
 }
+
+// Two attempts within one second read back as two: a reader waiting for a
+// new attempt (`sluice reconcile`) would otherwise wait for ever.
+func TestAttemptsWithinASecondDiffer(t *testing.T) {
+	ctx := context.Background()
+	m := manager(t)
+	owner := Owner{Installation: "5a7e5a7e5a7e5a7e5a7e", Namespace: "flux-system", Name: "attempts-" + freshNamespace(t)}
+	at := time.Date(2026, 12, 1, 3, 0, 0, 100e6, time.UTC)
+	var seen []time.Time
+	for _, a := range []time.Time{at, at.Add(300 * time.Millisecond)} {
+		if err := m.RecordAttempt(ctx, owner, Attempt{Revision: "abc", At: a, Ready: metav1.ConditionTrue, Reason: ReasonSucceeded}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := m.ReadStatus(ctx, owner)
+		if err != nil || st == nil || st.LastAttempt == nil {
+			t.Fatalf("ReadStatus = %+v, %v", st, err)
+		}
+		seen = append(seen, st.LastAttempt.At)
+	}
+	if !seen[0].Equal(at) || seen[0].Equal(seen[1]) {
+		t.Errorf("attempts at %v and %v read back as %v", at, at.Add(300*time.Millisecond), seen)
+	}
+}

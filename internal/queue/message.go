@@ -120,6 +120,13 @@ func DriftDedupID(revision, runID string) string {
 	return boundedID("drift-" + revision + "-" + runID)
 }
 
+// ManualDedupID is the deduplication id of a reconcile or re-evaluation
+// a person asked for (`sluice reconcile`); requestID is unique per request,
+// so asking again at once is not dropped as a duplicate.
+func ManualDedupID(revision, requestID string) string {
+	return boundedID("manual-" + revision + "-" + requestID)
+}
+
 func boundedID(s string) string {
 	clean := strings.Map(func(r rune) rune {
 		if r > ' ' && r <= '~' { // SQS allows printable ASCII except space

@@ -58,3 +58,16 @@ func TestDecodeReconcile(t *testing.T) {
 		})
 	}
 }
+
+// A manual request's id is a valid SQS id, distinct per request, so asking
+// twice within the deduplication window queues twice.
+func TestManualDedupID(t *testing.T) {
+	sha := strings.Repeat("a", 40)
+	a, b := ManualDedupID(sha, "1"), ManualDedupID(sha, "2")
+	if a == b || !strings.HasPrefix(a, "manual-"+sha+"-") {
+		t.Errorf("ids %q and %q", a, b)
+	}
+	if long := ManualDedupID(sha, strings.Repeat("x", 200)); len(long) > maxID {
+		t.Errorf("id of %d characters", len(long))
+	}
+}
