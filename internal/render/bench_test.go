@@ -64,7 +64,8 @@ func BenchmarkBuildGenerated(b *testing.B) {
 // reportCPU reports the process's CPU time per operation (user and system,
 // the garbage collector's included) when the returned function is called. On
 // a machine shared with other work, wall time per operation measures the
-// neighbours as much as the build; CPU time does not.
+// neighbours as much as the build; CPU time much less so (a saturated
+// machine still inflates it: compare runs made side by side).
 func reportCPU(b *testing.B) func() {
 	start := cpuTime(b)
 	return func() {
