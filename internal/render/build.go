@@ -130,10 +130,15 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 	}()
 	_ = guard.take() // forget requests refused outside a build
 
+	// Objects come in kubectl kustomize's order: the kustomization's
+	// sortOptions, else kustomize's legacy order, which sortLegacy gives
+	// in n log n where kustomize's takes n².
+	reorder := krusty.ReorderOptionNone
+	if kus.parsed.SortOptions != nil {
+		reorder = krusty.ReorderOptionUnspecified
+	}
 	k := krusty.MakeKustomizer(&krusty.Options{
-		// "unspecified" is kubectl kustomize's default: the kustomization's
-		// sortOptions, else kustomize's legacy kind order.
-		Reorder: krusty.ReorderOptionUnspecified,
+		Reorder: reorder,
 		// As Flux: a kustomization may load files outside its folder; the
 		// secure file system still keeps every read inside root.
 		LoadRestrictions: kustypes.LoadRestrictionsNone,
@@ -149,7 +154,11 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build failed: %w", err)
 	}
-	for _, res := range m.Resources() {
+	resources := m.Resources()
+	if kus.parsed.SortOptions == nil {
+		sortLegacy(resources)
+	}
+	for _, res := range resources {
 		d, err := newDocument(res, substitute)
 		if err != nil {
 			return nil, err
