@@ -2,7 +2,7 @@ package kube
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/fluxcd/pkg/ssa"
@@ -86,7 +86,7 @@ func (m *Manager) applyStage(ctx context.Context, objs []*unstructured.Unstructu
 			})
 		}
 		_ = g.Wait()
-		if err := errors.Join(errs...); err != nil {
+		if err := firstOf(errs); err != nil {
 			return made(changes), err
 		}
 	}
@@ -129,6 +129,26 @@ func (m *Manager) applyAllBySSA(ctx context.Context, objs []*unstructured.Unstru
 	cs, err := m.rm.ApplyAll(ctx, subset, o)
 	out := append(made(changes), toChanges(cs)...)
 	return out, err
+}
+
+// firstOf is the first error of errs, saying how many more there are: a
+// quota or a webhook may refuse hundreds of objects alike.
+func firstOf(errs []error) error {
+	var first error
+	more := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case first == nil:
+			first = err
+		default:
+			more++
+		}
+	}
+	if more > 0 {
+		return fmt.Errorf("%w (and %d more objects failed)", first, more)
+	}
+	return first
 }
 
 // made is changes without the entries of objects not dealt with.
