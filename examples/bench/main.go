@@ -26,8 +26,9 @@ type options struct {
 	// runs is how many timed runs fast items get; slowRuns is for items that
 	// touch 1,000 objects (kubectl takes tens of seconds each).
 	runs, slowRuns int
-	// objects is the size of the generated overlay.
-	objects int
+	// objects is the size of the generated overlay; large the size of the
+	// large one (0: not measured).
+	objects, large int
 	// keep leaves the work folder (clones, rendered YAML, logs) in place.
 	keep bool
 	// diagnose adds Sluice's apply with the client rate limiter off.
@@ -39,11 +40,12 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 5, "timed runs of fast items (median reported)")
 	flag.IntVar(&o.slowRuns, "slow-runs", 1, "timed runs of items that touch the generated overlay (each takes minutes)")
 	flag.IntVar(&o.objects, "objects", 1000, "objects in the generated overlay")
+	flag.IntVar(&o.large, "large", 5000, "objects in the large generated overlay, one Kustomization (0: skip it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (logs, rendered YAML) afterwards")
 	flag.BoolVar(&o.diagnose, "diagnose", false, "also apply the overlay with the client rate limiter off")
 	flag.Parse()
-	if o.runs < 1 || o.slowRuns < 1 || o.objects < 3 {
-		fmt.Fprintln(os.Stderr, "bench: -runs and -slow-runs must be at least 1, -objects at least 3")
+	if o.runs < 1 || o.slowRuns < 1 || o.objects < 3 || o.large != 0 && o.large < 3 {
+		fmt.Fprintln(os.Stderr, "bench: -runs and -slow-runs must be at least 1, -objects (and -large unless 0) at least 3")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -68,15 +70,20 @@ func run(ctx context.Context, out, progress io.Writer, o options) error {
 	defer b.close()
 
 	var rows []row
-	for _, step := range []struct {
+	type step struct {
 		what string
 		fn   func(context.Context) ([]row, error)
-	}{
+	}
+	steps := []step{
 		{"rendering the fixture", b.renderRows},
 		{"applying the fixture", b.fixtureRows},
 		{fmt.Sprintf("applying and checking %d generated objects", o.objects), b.overlayRows},
-		{"starting the function binaries", b.functionRows},
-	} {
+	}
+	if o.large > 0 {
+		steps = append(steps, step{fmt.Sprintf("applying and checking %d generated objects in one Kustomization", o.large), b.largeRows})
+	}
+	steps = append(steps, step{"starting the function binaries", b.functionRows})
+	for _, step := range steps {
 		logf("%s", step.what)
 		rs, err := step.fn(ctx)
 		if err != nil {
@@ -89,6 +96,7 @@ func run(ctx context.Context, out, progress io.Writer, o options) error {
 		return err
 	}
 	logf("done; logs of Sluice's in-process work and the binaries are in %s", b.logPath())
+	rows = append(rows, b.memoryRow())
 	writeTable(out, rows, machine, b.notes())
 	return nil
 }

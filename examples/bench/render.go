@@ -35,7 +35,11 @@ func (b *bench) renderRows(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	generatedRow, err := b.renderRow(ctx, b.generated(), "the generated overlay", renderNS, dir)
+	generated, err := b.generated(b.opts.objects)
+	if err != nil {
+		return nil, err
+	}
+	generatedRow, err := b.renderRow(ctx, generated, "the generated overlay", renderNS, dir)
 	if err != nil {
 		return nil, err
 	}

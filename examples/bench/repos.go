@@ -46,13 +46,22 @@ func (b *bench) fixture() input {
 	}
 }
 
-func (b *bench) generated() input {
+// generated is rendertest's overlay of n objects, generated on first use.
+func (b *bench) generated(n int) (input, error) {
+	root, ok := b.overlays[n]
+	if !ok {
+		root = filepath.Join(b.work, fmt.Sprintf("generated-%d", n))
+		if err := rendertest.GenerateOverlay(root, n); err != nil {
+			return input{}, err
+		}
+		b.overlays[n] = root
+	}
 	return input{
-		name: "generated", root: b.overlay, path: rendertest.OverlayPath, configPath: "clusters/bench", objects: b.opts.objects,
+		name: "generated", root: root, path: rendertest.OverlayPath, configPath: "clusters/bench", objects: n,
 		seed: func(dir, url, ns string) error {
 			return writeFile(filepath.Join(dir, "clusters", "bench", "flux.yaml"), fmt.Sprintf(fluxObjects, url, ns, rendertest.OverlayPath))
 		},
-	}
+	}, nil
 }
 
 // fluxObjects are the config folder of the generated overlay's repository:
@@ -82,11 +91,6 @@ spec:
     name: bench
   targetNamespace: %[2]s
 `
-
-func (b *bench) generateOverlay() error {
-	b.overlay = filepath.Join(b.work, "generated")
-	return rendertest.GenerateOverlay(b.overlay, b.opts.objects)
-}
 
 func replaceIn(dir, rel, old, new string) error {
 	p := filepath.Join(dir, rel)
@@ -159,9 +163,17 @@ func (b *bench) renderFor(ctx context.Context, in input, what string) (*rendered
 	}
 	// The apply-only rows have no config repository: a bench installation.
 	r := &rendered{ns: ns, owner: kube.Owner{Installation: "bench", Namespace: "flux-system", Name: ns}}
-	if r.objects, err = render.Build(in.root, render.Options{Path: in.path, TargetNamespace: ns}); err != nil {
+	d, err := timed(func() (err error) {
+		r.objects, err = render.Build(in.root, render.Options{Path: in.path, TargetNamespace: ns})
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
+	if b.renders[in.objects] == nil {
+		b.renders[in.objects] = &result{}
+	}
+	b.renders[in.objects].add(d)
 	if len(r.objects) != in.objects {
 		return nil, fmt.Errorf("%s renders %d objects, want %d", in.name, len(r.objects), in.objects)
 	}

@@ -59,8 +59,15 @@ type bench struct {
 	bins      map[string]string
 	buildErrs map[string]error
 	binSizes  map[string]int64
-	// overlay is the generated kustomize tree (kustomize root of OverlayPath).
-	overlay string
+	// overlays are the generated kustomize trees (kustomize roots of
+	// OverlayPath) by size.
+	overlays map[int]string
+	// scaled holds the 1,000-object (-objects) figures the large overlay's
+	// growth is reckoned from.
+	scaled map[string]*result
+	// renders are the in-process renders renderFor made, by object count:
+	// the render's share of the binaries' times.
+	renders map[int]*result
 	// load is the load average when the bench started.
 	load    string
 	seq     int
@@ -80,7 +87,8 @@ func (b *bench) logPath() string { return b.log.Name() }
 // and the GitHub statuses stand-in.
 func newBench(ctx context.Context, o options, logf func(string, ...any)) (_ *bench, err error) {
 	b := &bench{opts: o, logf: logf, root: kubetest.RepoRoot(), load: loadAverage(), bins: map[string]string{},
-		buildErrs: map[string]error{}, binSizes: map[string]int64{}}
+		buildErrs: map[string]error{}, binSizes: map[string]int64{},
+		overlays: map[int]string{}, scaled: map[string]*result{}, renders: map[int]*result{}}
 	defer func() {
 		if err != nil {
 			b.close()
@@ -152,7 +160,7 @@ func (b *bench) setupClients(ctx context.Context) (err error) {
 	b.cleanup = append(b.cleanup, b.sqs.Close)
 	b.github = newGitHubStatuses()
 	b.cleanup = append(b.cleanup, b.github.Close)
-	return b.generateOverlay()
+	return nil
 }
 
 // quietLogs sends the logs of Sluice's in-process work (one line per applied

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
 	"github.com/fluxcd/pkg/ssa/normalize"
@@ -55,12 +56,16 @@ type ApplyOptions struct {
 }
 
 // Apply server-side applies objs in stages: CRDs, Namespaces and ClusterRoles
-// first, waited for, then the rest. objs are normalised first, as Flux does
-// (a Secret's stringData becomes data, so Sluice owns the keys and removing
-// one in Git removes it; ports get their default protocol), and objects
-// applied before by Flux or kubectl are taken over (see takeover). Each stage is dry-run on the server in
-// full before any of it is applied, so an invalid object or an unknown kind
-// leaves its stage and every later one unapplied; the error names the object.
+// first, waited for, then classes (StorageClass, IngressClass...), waited
+// for, then the rest. objs are normalised first, as Flux does (a Secret's
+// stringData becomes data, so Sluice owns the keys and removing one in Git
+// removes it; ports get their default protocol), and objects applied before
+// by Flux or kubectl are taken over (see takeover). Each stage is dry-run on
+// the server in full before any of it is applied, so an invalid object or an
+// unknown kind leaves its stage and every later one unapplied; the error
+// names the object. Within a stage, objects are applied kind by kind in
+// ssa's order, the objects of one kind concurrently. On failure the changes
+// made so far are returned with the error.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) ([]Change, error) {
 	o := ssa.DefaultApplyOptions()
 	o.Force = opts.Force
@@ -74,13 +79,26 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	o.IfNotPresentSelector = ifNotPresent()
 	o.ForceSelector = forced()
 	o.Cleanup = takeover()
+	compiled, err := jsondiff.CompileIgnoreRules(o.DriftIgnoreRules)
+	if err != nil {
+		return nil, fmt.Errorf("ignore rules: %w", err)
+	}
 	if err := normalize.UnstructuredList(objs); err != nil {
 		return nil, fmt.Errorf("normalising: %w", err)
 	}
-	cs, err := m.rm.ApplyAllStaged(ctx, objs, o)
-	changes := toChanges(cs)
-	if err != nil {
-		return changes, fmt.Errorf("applying: %w", err)
+	var changes []Change
+	for _, st := range stages(objs) {
+		cs, err := m.applyStage(ctx, st.objs, o, compiled)
+		changes = append(changes, cs...)
+		if err != nil {
+			return changes, fmt.Errorf("applying: %w", err)
+		}
+		if st.wait {
+			set := object.UnstructuredSetToObjMetadataSet(st.objs)
+			if err := m.rm.WaitForSet(set, ssa.WaitOptions{Interval: o.WaitInterval, Timeout: o.WaitTimeout}); err != nil {
+				return changes, fmt.Errorf("applying: %w", err)
+			}
+		}
 	}
 	return changes, nil
 }

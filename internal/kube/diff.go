@@ -72,12 +72,29 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, o
 	if err != nil {
 		return nil, fmt.Errorf("ignore rules: %w", err)
 	}
+	want := make([]*unstructured.Unstructured, len(objs))
+	for i, obj := range objs {
+		want[i] = obj.DeepCopy()
+	}
+	if err := normalize.UnstructuredList(want); err != nil {
+		return nil, fmt.Errorf("normalising: %w", err)
+	}
+	for _, w := range want {
+		utils.RemoveCABundleFromCRD(w)
+	}
+	live := m.readLive(ctx, want)
+	// Objects an apply would not change are in sync with no dry-run.
+	ctx = withReadAhead(ctx, &readAhead{live: live})
 	out := make([]ObjectDiff, len(objs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	for i, obj := range objs {
+	for i, w := range want {
+		if unchanged(w, live[keyOf(w)].obj, compiled) {
+			out[i] = ObjectDiff{ID: ObjectID(w), Status: InSync}
+			continue
+		}
 		g.Go(func() error {
-			d, err := m.diff(ctx, obj, o, compiled, opts.Detail)
+			d, err := m.diff(ctx, w, o, compiled, opts.Detail)
 			out[i] = d
 			return err
 		})
@@ -88,14 +105,12 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, o
 	return out, nil
 }
 
-func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ssa.DiffOptions, ignore jsondiff.CompiledIgnoreRules, detail bool) (ObjectDiff, error) {
-	d := ObjectDiff{ID: ObjectID(obj), Status: InSync}
-	want := []*unstructured.Unstructured{obj.DeepCopy()}
-	if err := normalize.UnstructuredList(want); err != nil {
-		return d, fmt.Errorf("normalising: %w", err)
-	}
+// diff compares want, normalised, with the cluster; detail keeps a drifted
+// object's live and merged forms.
+func (m *Manager) diff(ctx context.Context, want *unstructured.Unstructured, o ssa.DiffOptions, ignore jsondiff.CompiledIgnoreRules, detail bool) (ObjectDiff, error) {
+	d := ObjectDiff{ID: ObjectID(want), Status: InSync}
 	seen := &observed{}
-	entry, live, merged, err := m.rm.Diff(withObserved(ctx, seen), want[0], o)
+	entry, live, merged, err := m.rm.Diff(withObserved(ctx, seen), want, o)
 	if err != nil {
 		return d, fmt.Errorf("dry-run of %s: %w", d.ID, err)
 	}
@@ -114,7 +129,7 @@ func (m *Manager) diff(ctx context.Context, obj *unstructured.Unstructured, o ss
 			return d, fmt.Errorf("comparing %s: %w", d.ID, err)
 		}
 	}
-	taken, err := takeoverFields(want[0], seen.live, seen.dryRun, ignore)
+	taken, err := takeoverFields(want, seen.live, seen.dryRun, ignore)
 	if err != nil {
 		return d, fmt.Errorf("comparing %s: %w", d.ID, err)
 	}

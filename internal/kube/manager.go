@@ -20,7 +20,7 @@ const LabelPrefix = "sluice.dev"
 
 // Client rate limits. client-go's default of 5 QPS would make 1,000 objects
 // take minutes, and even Flux's 50 QPS (burst 300) makes them take half a
-// minute, since each object costs a GET, a dry-run and an apply. Sluice is
+// minute, since each new or changed object costs a dry-run and an apply. Sluice is
 // the cluster's one writer per branch and keeps at most `concurrency`
 // requests in flight, so the client limit only guards against a runaway
 // loop; the API server's priority and fairness (and its 429s, which
@@ -30,7 +30,8 @@ const (
 	DefaultBurst = 2000
 )
 
-// concurrency bounds the dry-runs and diffs in flight against the API server.
+// concurrency bounds the reads, dry-runs, applies and diffs in flight
+// against the API server.
 // Each waits mostly on the server, so more in flight means less waiting: a
 // drift check of 1,000 objects took 3.1 s at 16, 2.4 s at 32, 2.0 s at 64.
 const concurrency = 64
