@@ -1,8 +1,14 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // The deletion policies a Kustomization may give (Flux's spec.deletionPolicy),
@@ -60,4 +66,42 @@ func (inv Inventory) Removal() (Removal, error) {
 		r.Delete, r.Wait = false, false
 	}
 	return r, nil
+}
+
+// DeletedEntries are the entries whose objects changes (a Prune's) deleted:
+// the ones whose termination a WaitForTermination removal waits for.
+func DeletedEntries(entries []Entry, changes []Change) []Entry {
+	deleted := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == Deleted {
+			deleted[c.ID] = true
+		}
+	}
+	var out []Entry
+	for _, e := range entries {
+		if o, err := e.Object(); err == nil && deleted[ObjectID(o)] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// DeleteInventoryNamespace deletes sluice-system when no installation keeps
+// an inventory or a status in it, and reports whether it did: installations
+// that share the cluster keep theirs.
+func (m *Manager) DeleteInventoryNamespace(ctx context.Context) (bool, error) {
+	for _, label := range []string{inventoryOwnerLabel, statusLabel} {
+		var list corev1.ConfigMapList
+		if err := m.client.List(ctx, &list, client.InNamespace(InventoryNamespace), client.HasLabels{label}, client.Limit(1)); err != nil {
+			return false, fmt.Errorf("listing what %s holds: %w", InventoryNamespace, err)
+		}
+		if len(list.Items) > 0 {
+			return false, nil
+		}
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: InventoryNamespace}}
+	if err := m.client.Delete(ctx, ns); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("deleting the namespace %s: %w", InventoryNamespace, err)
+	}
+	return true, nil
 }

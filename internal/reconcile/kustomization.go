@@ -281,7 +281,7 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 			return kr
 		}
 		if rm.Wait {
-			waitErr = r.cluster.WaitForTermination(work, deletedEntries(inv.Entries, changes), rm.Timeout)
+			waitErr = r.cluster.WaitForTermination(work, kube.DeletedEntries(inv.Entries, changes), rm.Timeout)
 		}
 	}
 	// As in Flux, a termination that times out is reported, and the
@@ -303,19 +303,3 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 	return kr
 }
 
-// deletedEntries are the entries whose objects a prune deleted.
-func deletedEntries(es []kube.Entry, changes []kube.Change) []kube.Entry {
-	deleted := map[string]bool{}
-	for _, c := range changes {
-		if c.Action == kube.Deleted {
-			deleted[c.ID] = true
-		}
-	}
-	var out []kube.Entry
-	for _, e := range es {
-		if o, err := e.Object(); err == nil && deleted[kube.ObjectID(o)] {
-			out = append(out, e)
-		}
-	}
-	return out
-}
