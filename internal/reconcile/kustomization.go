@@ -302,4 +302,3 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 	}
 	return kr
 }
-
