@@ -139,14 +139,26 @@ func attempt(rev string, ready metav1.ConditionStatus, reason, msg string) kube.
 	return kube.Attempt{Revision: rev, At: at, Duration: 1500 * time.Millisecond, Ready: ready, Reason: reason, Message: msg}
 }
 
-func tempDir(t *testing.T) string {
-	t.Helper()
-	return filepath.Clean(t.TempDir())
-}
-
 func wantJSON[T any](t *testing.T, want, got T) {
 	t.Helper()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+}
+
+// awsEnv points the real AWS SDK clients at the stand-ins' endpoints
+// (AWS_ENDPOINT_URL_<SERVICE> to URL), with static credentials and no
+// profile of the machine's.
+func awsEnv(t *testing.T, endpoints map[string]string) {
+	t.Helper()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIDSLUICECLI", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_REGION": "us-east-1",
+	} {
+		t.Setenv(k, v)
+	}
+	for service, url := range endpoints {
+		t.Setenv("AWS_ENDPOINT_URL_"+service, url)
 	}
 }

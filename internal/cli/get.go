@@ -43,7 +43,7 @@ func newGetKustomizationsCmd(app *App) *cobra.Command {
 		Aliases: []string{"ks", "kustomization"},
 		Short:   "NAME, REVISION, SUSPENDED, READY, MESSAGE of each Kustomization, from the status the functions record",
 		Example: "  sluice get kustomizations\n  sluice get ks apps -n flux-system\n  sluice get ks -A -o json",
-		Args:    cobra.MaximumNArgs(1),
+		Args:    usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.get(cmd.Context(), app.listKustomizations, args)
 		},
@@ -54,7 +54,7 @@ func newGetAllCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "all",
 		Short: "Every kind `get` shows: sources, then Kustomizations",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.getAll(cmd.Context(), app.listGitSources, app.listKustomizations)
 		},

@@ -24,7 +24,7 @@ func newGetSourcesCmd(app *App) *cobra.Command {
 		Use:     "git [NAME]",
 		Short:   "The config repository's GitRepository: its branch head, and whether the head is applied everywhere",
 		Example: "  sluice get sources git",
-		Args:    cobra.MaximumNArgs(1),
+		Args:    usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.get(cmd.Context(), app.listGitSources, args)
 		},

@@ -29,7 +29,7 @@ func newSuspendResumeCmd(app *App, suspend bool) *cobra.Command {
 		Aliases: []string{"ks"},
 		Short:   short,
 		Example: fmt.Sprintf("  sluice %[1]s kustomization apps\n  sluice %[1]s ks --all -n flux-system", verb),
-		Args:    cobra.MaximumNArgs(1),
+		Args:    usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
 				return usageErrorf("name a Kustomization or give --all, not both")

@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
+	"github.com/fluxcd/pkg/ssa"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/sluice-gitops/sluice/internal/kube"
 )
@@ -20,7 +23,7 @@ func newTreeCmd(app *App) *cobra.Command {
 		Aliases: []string{"ks"},
 		Short:   "The objects in a Kustomization's inventory, as a tree",
 		Example: "  sluice tree kustomization apps\n  sluice tree ks flux-system -o json",
-		Args:    cobra.ExactArgs(1),
+		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.tree(cmd.Context(), args[0])
 		},
@@ -79,24 +82,32 @@ func (a *App) tree(ctx context.Context, name string) error {
 	return err
 }
 
-// inventoryTree builds the tree of owner's inventory, in inventory order;
+// inventoryTree builds the tree of owner's inventory, in apply order;
 // visiting guards against a Kustomization that applies itself.
 func inventoryTree(invs map[string]*kube.Inventory, owner string, visiting map[string]bool) (*treeNode, error) {
 	inv := invs[owner]
 	root := &treeNode{Kind: "Kustomization", Namespace: inv.Owner.Namespace, Name: inv.Owner.Name}
 	visiting[owner] = true
 	defer delete(visiting, owner)
+	objs := make([]*unstructured.Unstructured, 0, len(inv.Entries))
 	for _, e := range inv.Entries {
 		obj, err := e.Object()
 		if err != nil {
 			return nil, fmt.Errorf("the inventory of %s: %w", owner, err)
 		}
+		objs = append(objs, obj)
+	}
+	// Flux's inventories list objects in apply order, which its tree keeps.
+	sort.Sort(ssa.SortableUnstructureds(objs))
+	for _, obj := range objs {
 		n := &treeNode{Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		child := obj.GetNamespace() + "/" + obj.GetName()
 		if obj.GroupVersionKind().Group == "kustomize.toolkit.fluxcd.io" && n.Kind == "Kustomization" && invs[child] != nil && !visiting[child] {
-			if n, err = inventoryTree(invs, child, visiting); err != nil {
+			sub, err := inventoryTree(invs, child, visiting)
+			if err != nil {
 				return nil, err
 			}
+			n = sub
 		}
 		root.Resources = append(root.Resources, n)
 	}

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
+	"github.com/fluxcd/pkg/ssa"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/sluice-gitops/sluice/internal/kube"
 )
@@ -23,7 +26,7 @@ deletes and waits, Orphan never; a Kustomization suspended in Git keeps its
 objects), then its inventories and statuses, and the namespace sluice-system
 when no other installation uses it. Then delete the stack: sam delete.`,
 		Example: "  sluice uninstall --dry-run\n  sluice uninstall -s",
-		Args:    cobra.NoArgs,
+		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.uninstall(cmd.Context(), dryRun, silent)
 		},
@@ -112,12 +115,8 @@ func (a *App) removeInventory(ctx context.Context, cluster *kube.Manager, inv ku
 	fmt.Fprintf(a.Err, "► Kustomization %s: deletionPolicy %s%s\n", inv.Owner, rm.Policy, keptWhy(inv, rm))
 	if rm.Delete {
 		if dryRun {
-			for _, e := range inv.Entries {
-				obj, err := e.Object()
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(a.Err, "✔ %s deleted%s\n", kube.ObjectID(obj), suffix)
+			if err := a.dryPrune(ctx, cluster, inv, suffix); err != nil {
+				return err
 			}
 		} else {
 			changes, err := cluster.Prune(ctx, inv.Owner, inv.Entries)
@@ -141,6 +140,35 @@ func (a *App) removeInventory(ctx context.Context, cluster *kube.Manager, inv ku
 		}
 	}
 	fmt.Fprintf(a.Err, "✔ inventory of %s deleted%s\n", inv.Owner, suffix)
+	return nil
+}
+
+// dryPrune lists what a prune of inv would do, in the order it would:
+// delete what is there and still Sluice's, skip the rest.
+func (a *App) dryPrune(ctx context.Context, cluster *kube.Manager, inv kube.Inventory, suffix string) error {
+	objs := make([]*unstructured.Unstructured, 0, len(inv.Entries))
+	byID := map[string]kube.Entry{}
+	for _, e := range inv.Entries {
+		obj, err := e.Object()
+		if err != nil {
+			return err
+		}
+		objs = append(objs, obj)
+		byID[kube.ObjectID(obj)] = e
+	}
+	// A prune deletes in the reverse of the apply order.
+	sort.Sort(sort.Reverse(ssa.SortableUnstructureds(objs)))
+	for _, obj := range objs {
+		ok, err := cluster.Prunable(ctx, inv.Owner, byID[kube.ObjectID(obj)])
+		if err != nil {
+			return err
+		}
+		action := kube.Deleted
+		if !ok {
+			action = kube.Skipped
+		}
+		fmt.Fprintf(a.Err, "✔ %s %s%s\n", kube.ObjectID(obj), action, suffix)
+	}
 	return nil
 }
 
