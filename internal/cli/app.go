@@ -29,6 +29,18 @@ import (
 	"github.com/sluice-gitops/sluice/internal/secrets"
 )
 
+// The variables of the functions that the command reads beside configrepo's.
+const (
+	envClusterName      = "SLUICE_CLUSTER_NAME"
+	envReconcileQueue   = "SLUICE_RECONCILE_QUEUE_URL"
+	envImageQueue       = "SLUICE_IMAGE_QUEUE_URL"
+	envWebhookSecret    = "SLUICE_WEBHOOK_SECRET"
+	envWebhookSecretID  = "SLUICE_WEBHOOK_SECRET_ID"
+	envGitTokenSecretID = "SLUICE_GIT_TOKEN_SECRET_ID"
+	envGitSSHSecretID   = "SLUICE_GIT_SSH_KEY_SECRET_ID"
+	envGitKnownHosts    = "SLUICE_GIT_KNOWN_HOSTS"
+)
+
 // IO is where the command reads and writes.
 type IO struct {
 	In       io.Reader

@@ -264,11 +264,3 @@ func fluxRevision(branch, rev string) string {
 	}
 	return rev
 }
-
-// title writes a boolean as Flux's tables do: True, False.
-func title(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
-}

@@ -75,3 +75,11 @@ func timeString(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// title writes a boolean as Flux's tables do: True, False.
+func title(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}

@@ -9,18 +9,6 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
-// The variables of the functions that the command reads beside configrepo's.
-const (
-	envClusterName      = "SLUICE_CLUSTER_NAME"
-	envReconcileQueue   = "SLUICE_RECONCILE_QUEUE_URL"
-	envImageQueue       = "SLUICE_IMAGE_QUEUE_URL"
-	envWebhookSecret    = "SLUICE_WEBHOOK_SECRET"
-	envWebhookSecretID  = "SLUICE_WEBHOOK_SECRET_ID"
-	envGitTokenSecretID = "SLUICE_GIT_TOKEN_SECRET_ID"
-	envGitSSHSecretID   = "SLUICE_GIT_SSH_KEY_SECRET_ID"
-	envGitKnownHosts    = "SLUICE_GIT_KNOWN_HOSTS"
-)
-
 // stackParameters and stackOutputs say which of template.yaml's parameters
 // and outputs set which variable, as the template sets the functions'
 // environment from them: the installation's inputs are parameters, the
