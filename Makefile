@@ -25,7 +25,7 @@ build: ## one bootstrap per function for Lambda (linux/$(GOARCH)) in build/<func
 	done
 
 sluice: ## the sluice command for this machine, in bin/sluice
-	$(GO) build -trimpath -o bin/sluice ./cmd/sluice
+	$(GO) build -o bin/sluice ./cmd/sluice
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction:
