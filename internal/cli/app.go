@@ -130,8 +130,12 @@ func Run(ctx context.Context, args []string, stdio IO, lookupEnv func(string) (s
 
 func newRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sluice",
-		Short:         "See and steer what Sluice applied: Flux's verbs for Sluice's functions",
+		Use:   "sluice",
+		Short: "See and steer what Sluice applied: Flux's verbs for Sluice's functions",
+		Long: `See and steer what Sluice applied: Flux's verbs for Sluice's functions.
+
+Exit codes, as Flux's CLI: 0 success; 1 failure (a ✗ of check, an
+uninstall that kept something, differences found by diff); 2 usage error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
