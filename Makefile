@@ -12,7 +12,7 @@ ENVTEST := tools/envtest/build.sh
 # The folder holding kube-apiserver and etcd, built on first use (minutes).
 ASSETS = $(shell $(ENVTEST) | tail -n 1)
 
-.PHONY: help build test test-race envtest demo bench vet clean build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction
+.PHONY: help build sluice test test-race envtest demo bench vet clean build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ build: ## one bootstrap per function for Lambda (linux/$(GOARCH)) in build/<func
 			-o $(BUILD_DIR)/$$f/bootstrap ./functions/$$f || exit 1; \
 		echo "$(BUILD_DIR)/$$f/bootstrap ($$(du -h $(BUILD_DIR)/$$f/bootstrap | cut -f1))"; \
 	done
+
+sluice: ## the sluice command for this machine, in bin/sluice
+	$(GO) build -o bin/sluice ./cmd/sluice
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-WebhookFunction build-ReconcileFunction build-ImageUpdateFunction build-DriftFunction:
@@ -64,4 +67,4 @@ bench: ## compare Sluice with kubectl side by side
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(GO) run ./examples/bench
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) bin

@@ -352,6 +352,15 @@ func (s *SQSServer) dispatch(ctx context.Context, op, sender string, r *http.Req
 			return nil, err
 		}
 		return struct{}{}, s.changeVisibility(in)
+	case "GetQueueAttributes":
+		var in struct {
+			QueueURL       string `json:"QueueUrl"`
+			AttributeNames []string
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		return s.attributes(in.QueueURL, in.AttributeNames)
 	case "GetQueueUrl":
 		var in struct{ QueueName string }
 		if err := decode(&in); err != nil {
@@ -367,6 +376,37 @@ func (s *SQSServer) dispatch(ctx context.Context, op, sender string, r *http.Req
 	default:
 		return nil, &sqsError{http.StatusBadRequest, "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "the SQS stand-in does not implement " + op}
 	}
+}
+
+// attributes answers GetQueueAttributes with the attributes the stand-in
+// knows of: all of them for "All", else the ones named.
+func (s *SQSServer) attributes(queueURL string, names []string) (any, *sqsError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, qerr := s.queueLocked(queueURL)
+	if qerr != nil {
+		return nil, qerr
+	}
+	all := map[string]string{
+		"QueueArn":                    "arn:aws:sqs:" + SQSRegion + ":" + SQSAccountID + ":" + q.def.Name,
+		"VisibilityTimeout":           strconv.Itoa(int(q.def.VisibilityTimeout / time.Second)),
+		"ApproximateNumberOfMessages": strconv.Itoa(len(q.messages)),
+	}
+	if q.def.IsFIFO() {
+		all["FifoQueue"] = "true"
+		all["ContentBasedDeduplication"] = strconv.FormatBool(q.def.ContentBasedDeduplication)
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		if n == "All" {
+			out = all
+			break
+		}
+		if v, ok := all[n]; ok {
+			out[n] = v
+		}
+	}
+	return map[string]any{"Attributes": out}, nil
 }
 
 // queueLocked finds the queue a QueueUrl names by its path, /<account>/<name>,

@@ -12,14 +12,33 @@ import (
 	"os"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sluice-gitops/sluice/internal/configrepo"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
+	"github.com/sluice-gitops/sluice/internal/gitrepo"
 	"github.com/sluice-gitops/sluice/internal/kube"
+	"github.com/sluice-gitops/sluice/internal/queue"
 	"github.com/sluice-gitops/sluice/internal/secrets"
+)
+
+// The variables of the functions that the command reads beside configrepo's.
+const (
+	envClusterName      = "SLUICE_CLUSTER_NAME"
+	envReconcileQueue   = "SLUICE_RECONCILE_QUEUE_URL"
+	envImageQueue       = "SLUICE_IMAGE_QUEUE_URL"
+	envWebhookSecret    = "SLUICE_WEBHOOK_SECRET"
+	envWebhookSecretID  = "SLUICE_WEBHOOK_SECRET_ID"
+	envGitTokenSecretID = "SLUICE_GIT_TOKEN_SECRET_ID"
+	envGitSSHSecretID   = "SLUICE_GIT_SSH_KEY_SECRET_ID"
+	envGitKnownHosts    = "SLUICE_GIT_KNOWN_HOSTS"
 )
 
 // IO is where the command reads and writes.
@@ -70,8 +89,13 @@ type App struct {
 	stackEnv map[string]string
 
 	clusterOnce sync.Once
+	restConfig  *rest.Config
 	cluster     *kube.Manager
 	clusterErr  error
+
+	awsOnce sync.Once
+	awsCfg  aws.Config
+	awsErr  error
 }
 
 // Run runs the command line args and returns the process's exit code.
@@ -106,8 +130,12 @@ func Run(ctx context.Context, args []string, stdio IO, lookupEnv func(string) (s
 
 func newRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sluice",
-		Short:         "See and steer what Sluice applied: Flux's verbs for Sluice's functions",
+		Use:   "sluice",
+		Short: "See and steer what Sluice applied: Flux's verbs for Sluice's functions",
+		Long: `See and steer what Sluice applied: Flux's verbs for Sluice's functions.
+
+Exit codes, as Flux's CLI: 0 success; 1 failure (a ✗ of check, an
+uninstall that kept something, differences found by diff); 2 usage error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -122,7 +150,17 @@ func newRootCmd(app *App) *cobra.Command {
 	f.StringVar(&app.Stack, "stack", "", "take the repository, branch, path, cluster and queues from this deployed CloudFormation stack")
 	f.StringVarP(&app.Output, "output", "o", "table", "output format: table, json or yaml")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newBuildCmd(app), newDiffCmd(app), newReconcileCmd(app))
+	root.AddCommand(
+		newGetCmd(app),
+		newTreeCmd(app),
+		newBuildCmd(app),
+		newDiffCmd(app),
+		newReconcileCmd(app),
+		newSuspendCmd(app),
+		newResumeCmd(app),
+		newCheckCmd(app),
+		newUninstallCmd(app),
+	)
 	return root
 }
 
@@ -133,6 +171,9 @@ func (a *App) setup(ctx context.Context) error {
 	default:
 		return usageErrorf("--output %q is not one of table, json, yaml", a.Output)
 	}
+	if a.Stack != "" {
+		return a.loadStack(ctx)
+	}
 	return nil
 }
 
@@ -140,7 +181,7 @@ func (a *App) setup(ctx context.Context) error {
 // the stack, then the environment.
 func (a *App) getenv(name string) (string, bool) {
 	switch {
-	case name == "SLUICE_CLUSTER_NAME" && a.ClusterName != "":
+	case name == envClusterName && a.ClusterName != "":
 		return a.ClusterName, true
 	case name == clientcmd.RecommendedConfigPathEnvVar && a.Kubeconfig != "":
 		return a.Kubeconfig, true
@@ -168,21 +209,103 @@ func (a *App) Repo() (configrepo.Repository, error) {
 // is named, else the kubeconfig.
 func (a *App) Cluster(ctx context.Context) (*kube.Manager, error) {
 	a.clusterOnce.Do(func() {
-		name, _ := a.getenv("SLUICE_CLUSTER_NAME")
+		name, _ := a.getenv(envClusterName)
 		if name == "" {
 			if kc, ok := a.getenv(clientcmd.RecommendedConfigPathEnvVar); ok {
 				// eksauth.FromKubeconfig reads KUBECONFIG as kubectl does.
 				os.Setenv(clientcmd.RecommendedConfigPathEnvVar, kc)
 			}
 		}
-		cfg, err := eksauth.ClusterConfig(ctx, name)
+		var opts []eksauth.Option
+		if name != "" {
+			cfg, err := a.AWS(ctx)
+			if err != nil {
+				a.clusterErr = err
+				return
+			}
+			opts = append(opts, eksauth.WithAWSConfig(cfg))
+		}
+		cfg, err := eksauth.ClusterConfig(ctx, name, opts...)
 		if err != nil {
 			a.clusterErr = err
 			return
 		}
+		a.restConfig = cfg
 		a.cluster, a.clusterErr = kube.New(cfg)
 	})
 	return a.cluster, a.clusterErr
+}
+
+// AWS loads the AWS configuration once, as the functions do (the standard
+// AWS_* variables, profiles and AWS_ENDPOINT_URL_<SERVICE>).
+func (a *App) AWS(ctx context.Context) (aws.Config, error) {
+	a.awsOnce.Do(func() {
+		a.awsCfg, a.awsErr = config.LoadDefaultConfig(ctx)
+		if a.awsErr != nil {
+			a.awsErr = fmt.Errorf("loading the AWS configuration: %w", a.awsErr)
+		}
+	})
+	return a.awsCfg, a.awsErr
+}
+
+// Git is the config repository, reached with the credentials the functions
+// load (SLUICE_GIT_TOKEN, SLUICE_GIT_SSH_KEY or their Secrets Manager ids).
+func (a *App) Git(ctx context.Context) (*gitrepo.Repo, configrepo.Repository, error) {
+	env := a.Env()
+	r := configrepo.Load(env)
+	creds := gitrepo.LoadCredentials(ctx, env)
+	if err := env.Err(); err != nil {
+		return nil, r, fmt.Errorf("which installation? %w (or use --stack)", err)
+	}
+	repo, err := gitrepo.New(r.URL, creds)
+	if err != nil {
+		return nil, r, fmt.Errorf("the config repository: %w", err)
+	}
+	return repo, r, nil
+}
+
+// ReconcileQueue is the reconcile queue (SLUICE_RECONCILE_QUEUE_URL); nil
+// when none is configured.
+func (a *App) ReconcileQueue(ctx context.Context) (*queue.Sender, error) {
+	url, _ := a.getenv(envReconcileQueue)
+	if url == "" {
+		return nil, nil
+	}
+	cfg, err := a.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return queue.NewSender(sqs.NewFromConfig(cfg), url), nil
+}
+
+// Identity names who runs the command, as recorded beside what they did:
+// the STS caller's ARN when the cluster is reached through EKS, else the
+// kubeconfig's user and context.
+func (a *App) Identity(ctx context.Context) (string, error) {
+	if name, _ := a.getenv(envClusterName); name != "" {
+		cfg, err := a.AWS(ctx)
+		if err != nil {
+			return "", err
+		}
+		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return "", fmt.Errorf("asking STS who the caller is: %w", err)
+		}
+		return aws.ToString(out.Arn), nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kc, ok := a.getenv(clientcmd.RecommendedConfigPathEnvVar); ok {
+		rules.ExplicitPath = kc
+	}
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return "", fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	kctx, ok := raw.Contexts[raw.CurrentContext]
+	if !ok {
+		return "", fmt.Errorf("the kubeconfig has no current context")
+	}
+	return fmt.Sprintf("%s (kubeconfig context %s)", kctx.AuthInfo, raw.CurrentContext), nil
 }
 
 type usageError struct{ error }
@@ -194,4 +317,14 @@ func usageErrorf(format string, args ...any) error {
 func isUsage(err error) bool {
 	var u usageError
 	return errors.As(err, &u)
+}
+
+// usageArgs makes a wrong number of arguments a usage error (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
 }

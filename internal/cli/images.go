@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-gitops/sluice/internal/configrepo"
@@ -117,9 +116,9 @@ func (a *App) imageStatus(ctx context.Context) (*imageStatus, error) {
 		// An image object that cannot be read has no row: say so.
 		fmt.Fprintln(a.Err, "✗", e)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := a.AWS(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+		return nil, err
 	}
 	return &imageStatus{app: a, repo: repo, git: git, cfg: snap.Config, resolver: images.NewResolver(images.ECRClients(awsCfg))}, nil
 }
@@ -221,7 +220,8 @@ func (s *imageStatus) lastRun(ctx context.Context, a images.Automation, row *Ima
 	row.Message = fmt.Sprintf("no commit by %s <%s> in the last %d commits of %s", a.AuthorName, a.AuthorEmail, len(log), a.PushBranch)
 }
 
-func (s *imageStatus) printRepositories(ctx context.Context) error {
+func (s *imageStatus) listRepositories(ctx context.Context, _ string, named bool) (listing, error) {
+	s.prefix = named
 	rows := s.Repositories(ctx)
 	t := s.table("NAME", "LAST SCAN", "SUSPENDED", "READY", "MESSAGE")
 	for _, r := range rows {
@@ -231,19 +231,21 @@ func (s *imageStatus) printRepositories(ctx context.Context) error {
 		}
 		s.add(&t, r.Namespace, "imagerepository", r.Name, scan, title(r.Suspended), title(r.Ready), r.Message)
 	}
-	return s.app.print(rows, t)
+	return listing{kind: "ImageRepository", items: rows, table: t, count: len(rows)}, nil
 }
 
-func (s *imageStatus) printPolicies(ctx context.Context) error {
+func (s *imageStatus) listPolicies(ctx context.Context, _ string, named bool) (listing, error) {
+	s.prefix = named
 	rows := s.Policies(ctx)
 	t := s.table("NAME", "LATEST IMAGE", "READY", "MESSAGE")
 	for _, r := range rows {
 		s.add(&t, r.Namespace, "imagepolicy", r.Name, r.LatestImage, title(r.Ready), r.Message)
 	}
-	return s.app.print(rows, t)
+	return listing{kind: "ImagePolicy", items: rows, table: t, count: len(rows)}, nil
 }
 
-func (s *imageStatus) printUpdates(ctx context.Context) error {
+func (s *imageStatus) listUpdates(ctx context.Context, _ string, named bool) (listing, error) {
+	s.prefix = named
 	rows := s.Updates(ctx)
 	t := s.table("NAME", "LAST RUN", "SUSPENDED", "READY", "MESSAGE")
 	for _, r := range rows {
@@ -253,7 +255,29 @@ func (s *imageStatus) printUpdates(ctx context.Context) error {
 		}
 		s.add(&t, r.Namespace, "imageupdateautomation", r.Name, run, title(r.Suspended), title(r.Ready), r.Message)
 	}
-	return s.app.print(rows, t)
+	return listing{kind: "ImageUpdateAutomation", items: rows, table: t, count: len(rows)}, nil
+}
+
+func (s *imageStatus) printer(list lister) func(context.Context) error {
+	return func(ctx context.Context) error {
+		l, err := list(ctx, "", s.prefix)
+		if err != nil {
+			return err
+		}
+		return s.app.print(l.items, l.table)
+	}
+}
+
+func (s *imageStatus) printRepositories(ctx context.Context) error {
+	return s.printer(s.listRepositories)(ctx)
+}
+
+func (s *imageStatus) printPolicies(ctx context.Context) error {
+	return s.printer(s.listPolicies)(ctx)
+}
+
+func (s *imageStatus) printUpdates(ctx context.Context) error {
+	return s.printer(s.listUpdates)(ctx)
 }
 
 // printAll prints the three tables as `flux get images all` does: names
@@ -299,10 +323,17 @@ func (s *imageStatus) add(t *table, namespace, kind, name string, cells ...strin
 	t.add(row...)
 }
 
-// title writes a bool as Flux's tables do: True, False.
-func title(b bool) string {
-	if b {
-		return "True"
+
+// imageListers are the image tables of `get all`: none when the config
+// folder defines no image object.
+func (a *App) imageListers(ctx context.Context) ([]lister, error) {
+	s, err := a.imageStatus(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return "False"
+	c := s.cfg
+	if len(c.ImageRepositories)+len(c.ImagePolicies)+len(c.ImageUpdateAutomations) == 0 {
+		return nil, nil
+	}
+	return []lister{s.listRepositories, s.listPolicies, s.listUpdates}, nil
 }

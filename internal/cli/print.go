@@ -3,8 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -44,4 +46,40 @@ func (a *App) print(items any, t table) error {
 		fmt.Fprintln(w, strings.Join(r, "\t"))
 	}
 	return w.Flush()
+}
+
+// nonNil makes an empty listing print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// sortByNamespaceName sorts items as Flux lists objects.
+func sortByNamespaceName[T any](items []T, key func(T) (string, string)) {
+	sort.SliceStable(items, func(i, j int) bool {
+		ni, mi := key(items[i])
+		nj, mj := key(items[j])
+		if ni != nj {
+			return ni < nj
+		}
+		return mi < mj
+	})
+}
+
+// timeString writes a recorded time as RFC 3339, or nothing when unknown.
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// title writes a boolean as Flux's tables do: True, False.
+func title(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,12 +22,6 @@ import (
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/queue"
 	"github.com/sluice-gitops/sluice/internal/reconcile"
-)
-
-// The queues `sluice reconcile` sends to, as the functions name them.
-const (
-	envReconcileQueue = "SLUICE_RECONCILE_QUEUE_URL"
-	envImageQueue     = "SLUICE_IMAGE_QUEUE_URL"
 )
 
 // statusPoll is how often a wait reads the statuses (one GET each).
@@ -346,13 +339,19 @@ func (a *App) send(ctx context.Context, urlVar string, body any, group, rev stri
 	if url == "" {
 		return "", fmt.Errorf("%s is not set: which queue? (or use --stack, or --local to reconcile in this process)", urlVar)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := a.AWS(ctx)
 	if err != nil {
-		return "", fmt.Errorf("loading the AWS configuration: %w", err)
+		return "", err
 	}
+	return queue.NewSender(sqs.NewFromConfig(cfg), url).Send(ctx, body, group, manualDedupID(rev))
+}
+
+// manualDedupID makes each request its own message: asking twice is asking
+// twice.
+func manualDedupID(rev string) string {
 	reqID := make([]byte, 8)
-	rand.Read(reqID)
-	return queue.NewSender(sqs.NewFromConfig(cfg), url).Send(ctx, body, group, queue.ManualDedupID(rev, hex.EncodeToString(reqID)))
+	_, _ = rand.Read(reqID)
+	return queue.ManualDedupID(rev, hex.EncodeToString(reqID))
 }
 
 // revision is how Flux prints a revision: main@sha1:<sha>.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -277,39 +276,21 @@ func (r *Reconciler) removeGone(ctx, work context.Context, snap *desired.Snapsho
 
 func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, inv kube.Inventory) KustomizationResult {
 	kr := KustomizationResult{Name: inv.Owner.String(), Outcome: Applied, Revision: snap.Revision}
-	policy := inv.DeletionPolicy
-	if policy == "" {
-		policy = fluxconfig.DeletionPolicyMirrorPrune
-	}
-	var del bool
-	switch policy {
-	case fluxconfig.DeletionPolicyMirrorPrune:
-		del = inv.Prune
-	case fluxconfig.DeletionPolicyDelete, fluxconfig.DeletionPolicyWaitForTermination:
-		del = true
-	case fluxconfig.DeletionPolicyOrphan:
-	default:
-		// Written by a newer Sluice, say: deleting on a guess is not an option.
-		kr.Outcome, kr.Reason = Failed, fmt.Sprintf("removed from Git, but its inventory's deletionPolicy %q is not one Sluice knows; nothing deleted, inventory kept", inv.DeletionPolicy)
+	rm, err := inv.Removal()
+	if err != nil {
+		kr.Outcome, kr.Reason = Failed, "removed from Git, but "+err.Error()+"; nothing deleted, inventory kept"
 		return kr
 	}
-	if inv.Suspended {
-		del = false
-	}
 	var waitErr error
-	if del {
+	if rm.Delete {
 		changes, err := r.cluster.Prune(work, inv.Owner, inv.Entries)
 		kr.Changes = changes
 		if err != nil {
 			kr.Outcome, kr.Reason = Failed, err.Error()
 			return kr
 		}
-		if policy == fluxconfig.DeletionPolicyWaitForTermination {
-			timeout := inv.Timeout
-			if timeout == 0 {
-				timeout = 5 * time.Minute // Flux's default interval, for inventories that predate the field
-			}
-			waitErr = r.cluster.WaitForTermination(work, deletedEntries(inv.Entries, changes), timeout)
+		if rm.Wait {
+			waitErr = r.cluster.WaitForTermination(work, kube.DeletedEntries(inv.Entries, changes), rm.Timeout)
 		}
 	}
 	// As in Flux, a termination that times out is reported, and the
@@ -321,29 +302,12 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 	switch {
 	case waitErr != nil:
 		kr.Outcome, kr.Reason = Failed, "removed from Git: "+summary(kr.Changes)+", inventory deleted; waiting for termination: "+waitErr.Error()
-	case del:
-		kr.Reason = "removed from Git: " + summary(kr.Changes) + " (deletionPolicy " + policy + "), inventory deleted"
+	case rm.Delete:
+		kr.Reason = "removed from Git: " + summary(kr.Changes) + " (deletionPolicy " + rm.Policy + "), inventory deleted"
 	case inv.Suspended:
 		kr.Reason = "removed from Git while suspended: objects kept, inventory deleted"
 	default:
-		kr.Reason = "removed from Git: objects kept (deletionPolicy " + policy + ", prune: " + fmt.Sprint(inv.Prune) + "), inventory deleted"
+		kr.Reason = "removed from Git: objects kept (deletionPolicy " + rm.Policy + ", prune: " + fmt.Sprint(inv.Prune) + "), inventory deleted"
 	}
 	return kr
-}
-
-// deletedEntries are the entries whose objects a prune deleted.
-func deletedEntries(es []kube.Entry, changes []kube.Change) []kube.Entry {
-	deleted := map[string]bool{}
-	for _, c := range changes {
-		if c.Action == kube.Deleted {
-			deleted[c.ID] = true
-		}
-	}
-	var out []kube.Entry
-	for _, e := range es {
-		if o, err := e.Object(); err == nil && deleted[kube.ObjectID(o)] {
-			out = append(out, e)
-		}
-	}
-	return out
 }
