@@ -45,6 +45,7 @@ const (
 	keySuspended         = "suspended"
 	keySuspendedAt       = "suspendedAt"
 	keySuspendedBy       = "suspendedBy"
+	keySuspendedInGit    = "suspendedInGit"
 	keyDriftCheckedAt    = "lastDriftCheckAt"
 	keyDriftRevision     = "lastDriftCheckRevision"
 	keyDriftInSync       = "driftInSync"
@@ -52,6 +53,7 @@ const (
 	keyDriftMissing      = "driftMissing"
 	keyDriftExtra        = "driftExtra"
 	keyDriftObjects      = "driftObjects"
+	keyDriftError        = "driftError"
 )
 
 // maxDriftObjects bounds the object ids a drift status lists; the counts
@@ -65,8 +67,11 @@ const (
 	ReasonFailed            = "ReconciliationFailed"
 	ReasonBuildFailed       = "BuildFailed"
 	ReasonHealthCheckFailed = "HealthCheckFailed"
-	ReasonDependencyFailed  = "DependencyNotReady"
-	ReasonSuspended         = "Suspended"
+	// ReasonHealthCheckCanceled: the branch moved while a health check
+	// waited, and the new head is reconciled instead.
+	ReasonHealthCheckCanceled = "HealthCheckCanceled"
+	ReasonDependencyFailed    = "DependencyNotReady"
+	ReasonSuspended           = "Suspended"
 )
 
 // Attempt is one reconcile of a Kustomization, successful or not.
@@ -79,6 +84,16 @@ type Attempt struct {
 	Ready   metav1.ConditionStatus
 	Reason  string
 	Message string
+	// SuspendedInGit says the Kustomization has spec.suspend: true. The
+	// attempt writer records it, so a reader sees a suspension from either
+	// source, and the next attempt after a resume in Git clears it.
+	SuspendedInGit bool
+}
+
+// StatusRevision is how statuses name a commit of branch, as Flux does:
+// "<branch>@sha1:<sha>".
+func StatusRevision(branch, sha string) string {
+	return branch + "@sha1:" + sha
 }
 
 // DriftCheck is the last drift check of a Kustomization.
@@ -92,6 +107,8 @@ type DriftCheck struct {
 	// Objects names the objects out of sync ("Kind/ns/name"), at most
 	// maxDriftObjects of them.
 	Objects []string
+	// Error says why the check could not be made; the counts are then zero.
+	Error string
 }
 
 // KustomizationStatus is what is recorded of one Kustomization, read back.
@@ -109,6 +126,12 @@ type KustomizationStatus struct {
 	LastDriftCheck *DriftCheck
 }
 
+// IsSuspended says whether nothing is applied or corrected for the
+// Kustomization: suspended in the cluster, or in Git as of its last attempt.
+func (s *KustomizationStatus) IsSuspended() bool {
+	return s.Suspended || s.LastAttempt != nil && s.LastAttempt.SuspendedInGit
+}
+
 // StatusName is the ConfigMap in sluice-system that holds owner's status.
 func StatusName(owner Owner) string {
 	name := InventoryName(owner) + statusSuffix
@@ -124,19 +147,18 @@ func (m *Manager) RecordAttempt(ctx context.Context, owner Owner, a Attempt) err
 	if a.At.IsZero() {
 		a.At = m.nowFunc()
 	}
-	msg := a.Message
-	if len(msg) > statusMaxMessage {
-		msg = msg[:statusMaxMessage] + "…"
-	}
 	data := map[string]string{
 		keyAttemptedRevision: a.Revision,
 		keyAttemptedAt:       a.At.UTC().Format(time.RFC3339),
 		keyReady:             string(a.Ready),
 		keyReason:            a.Reason,
-		keyMessage:           msg,
+		keyMessage:           capMessage(a.Message),
 	}
 	if a.Duration > 0 {
 		data[keyAttemptDuration] = a.Duration.Round(time.Millisecond).String()
+	}
+	if a.SuspendedInGit {
+		data[keySuspendedInGit] = "true"
 	}
 	return m.applyStatus(ctx, owner, managerAttempt, data)
 }
@@ -173,7 +195,18 @@ func (m *Manager) RecordDriftCheck(ctx context.Context, owner Owner, d DriftChec
 	if len(objs) > 0 {
 		data[keyDriftObjects] = strings.Join(objs, "\n")
 	}
+	if d.Error != "" {
+		data[keyDriftError] = capMessage(d.Error)
+	}
 	return m.applyStatus(ctx, owner, managerDrift, data)
+}
+
+// capMessage bounds a message as Flux bounds a condition's.
+func capMessage(msg string) string {
+	if len(msg) > statusMaxMessage {
+		return msg[:statusMaxMessage] + "…"
+	}
+	return msg
 }
 
 // SetSuspended sets or lifts the in-cluster suspension of owner's
@@ -293,6 +326,7 @@ func decodeStatus(cm *corev1.ConfigMap) (*KustomizationStatus, error) {
 			Reason:   d[keyReason],
 			Message:  d[keyMessage],
 		}
+		a.SuspendedInGit = d[keySuspendedInGit] == "true"
 		if s := d[keyAttemptDuration]; s != "" {
 			dur, err := time.ParseDuration(s)
 			if err != nil {
@@ -307,6 +341,7 @@ func decodeStatus(cm *corev1.ConfigMap) (*KustomizationStatus, error) {
 			At:       parseTime(d[keyDriftCheckedAt]),
 			Revision: d[keyDriftRevision],
 			InSync:   d[keyDriftInSync] == "true",
+			Error:    d[keyDriftError],
 		}
 		for key, n := range map[string]*int{keyDriftDrifted: &dc.Drifted, keyDriftMissing: &dc.Missing, keyDriftExtra: &dc.Extra} {
 			if s := d[key]; s != "" {

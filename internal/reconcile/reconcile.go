@@ -30,6 +30,7 @@ type Cluster interface {
 	Wait(ctx context.Context, objs []*unstructured.Unstructured, checks []kube.HealthCheck, timeout time.Duration) error
 	WaitForTermination(ctx context.Context, entries []kube.Entry, timeout time.Duration) error
 	Inventories
+	Records
 }
 
 // Inventories keeps what each Kustomization of the installation applied.
@@ -181,9 +182,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *Result, moved string, err error) {
 	snap, err := desired.Open(work, r.git, r.repo)
 	if err != nil {
+		if work.Err() == nil {
+			r.recordPassFailed(ctx, msg, err)
+		}
 		return nil, "", err
 	}
 	defer snap.Close()
+	sts, err := r.readStatuses(work)
+	if err != nil {
+		return nil, "", err
+	}
 	log := slog.With("revision", snap.Revision, "reason", msg.Reason, "woken_by", msg.Revision)
 	log.InfoContext(ctx, "reconciling", "repository", r.repo.Source(), "installation", r.repo.Installation())
 
@@ -202,6 +210,7 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	for _, k := range selected {
 		if why, ok := blocked[k.Ref]; ok {
 			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why}
+			r.recordNotApplied(ctx, snap, k, kr.Reason)
 			r.report(ctx, snap.Revision, kr)
 			res.Kustomizations = append(res.Kustomizations, kr)
 		}
@@ -219,12 +228,7 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 				mu.Lock()
 				dep := blockedBy(k, outcome)
 				mu.Unlock()
-				var kr KustomizationResult
-				if dep != "" {
-					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: its dependency " + dep + " failed"}
-				} else {
-					kr = r.one(ctx, work, watch, snap, k)
-				}
+				kr := r.one(ctx, work, watch, snap, k, dep, sts[k.Ref.String()])
 				r.report(ctx, snap.Revision, kr)
 				mu.Lock()
 				outcome[k.Ref] = kr.Outcome
@@ -237,7 +241,7 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	}
 	sort.Slice(res.Kustomizations, func(i, j int) bool { return res.Kustomizations[i].Name < res.Kustomizations[j].Name })
 	if len(msg.Kustomizations) == 0 && work.Err() == nil {
-		res.Removed = r.removeGone(ctx, work, snap)
+		res.Removed = r.removeGone(ctx, work, snap, sts)
 	}
 	if failed := res.Failed(); len(failed) > 0 {
 		return res, watch.moved(), &Error{Failed: failed, Interrupted: errors.Is(context.Cause(work), ErrDeadline)}
