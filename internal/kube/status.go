@@ -126,6 +126,22 @@ type KustomizationStatus struct {
 	LastDriftCheck *DriftCheck
 }
 
+// InClusterSuspension says who suspended the Kustomization in the cluster
+// and when ("suspended in the cluster by <who> at <when>"); "" when not.
+func (s *KustomizationStatus) InClusterSuspension() string {
+	if !s.Suspended {
+		return ""
+	}
+	why := "suspended in the cluster"
+	if s.SuspendedBy != "" {
+		why += " by " + s.SuspendedBy
+	}
+	if !s.SuspendedAt.IsZero() {
+		why += " at " + s.SuspendedAt.UTC().Format(time.RFC3339)
+	}
+	return why
+}
+
 // IsSuspended says whether nothing is applied or corrected for the
 // Kustomization: suspended in the cluster, or in Git as of its last attempt.
 func (s *KustomizationStatus) IsSuspended() bool {

@@ -104,3 +104,44 @@ func TestStatusName(t *testing.T) {
 		}
 	}
 }
+
+// A suspension in Git, which the attempt writer records, reads back and
+// counts as suspended; the next attempt without it clears it and nothing
+// else. A drift check that failed reads back as failed, not in sync.
+func TestStatusSuspendedInGitAndFailedDriftCheck(t *testing.T) {
+	ctx := context.Background()
+	m := manager(t)
+	owner := Owner{Installation: "5a7e5a7e5a7e5a7e5a7e", Namespace: "flux-system", Name: "git-" + freshNamespace(t)}
+	t.Cleanup(func() { _ = m.DeleteStatus(ctx, owner) })
+	read := func() *KustomizationStatus {
+		t.Helper()
+		st, err := m.ReadStatus(ctx, owner)
+		if err != nil || st == nil {
+			t.Fatalf("ReadStatus = %+v, %v", st, err)
+		}
+		return st
+	}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: StatusRevision("main", "aaa"), Ready: metav1.ConditionTrue, Reason: ReasonSucceeded, SuspendedInGit: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RecordDriftCheck(ctx, owner, DriftCheck{Revision: "main@sha1:aaa", Error: "rendering: path not found"}); err != nil {
+		t.Fatal(err)
+	}
+	st := read()
+	if !st.LastAttempt.SuspendedInGit || !st.IsSuspended() || st.Suspended || st.InClusterSuspension() != "" || st.LastAttempt.Revision != "main@sha1:aaa" {
+		t.Errorf("suspended in Git: %+v (attempt %+v)", st, st.LastAttempt)
+	}
+	if d := st.LastDriftCheck; d.InSync || d.Error != "rendering: path not found" {
+		t.Errorf("failed drift check = %+v", d)
+	}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: "main@sha1:bbb", Ready: metav1.ConditionTrue, Reason: ReasonSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetSuspended(ctx, owner, true, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	st = read()
+	if st.LastAttempt.SuspendedInGit || !st.IsSuspended() || !strings.HasPrefix(st.InClusterSuspension(), "suspended in the cluster by ops at ") || st.LastDriftCheck.Error == "" {
+		t.Errorf("resumed in Git, suspended in the cluster: %+v (attempt %+v)", st, st.LastAttempt)
+	}
+}

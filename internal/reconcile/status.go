@@ -134,14 +134,7 @@ func (r *Reconciler) recordSuspendedInGit(ctx context.Context, snap *desired.Sna
 // suspendedInCluster is why a Kustomization that `sluice suspend` marked is
 // skipped, and how to lift the mark.
 func suspendedInCluster(k fluxconfig.Kustomization, st *kube.KustomizationStatus) string {
-	why := "suspended in the cluster"
-	if st.SuspendedBy != "" {
-		why += " by " + st.SuspendedBy
-	}
-	if !st.SuspendedAt.IsZero() {
-		why += " at " + st.SuspendedAt.UTC().Format(time.RFC3339)
-	}
-	return why + "; `sluice resume kustomization " + k.Ref.Name + " -n " + k.Ref.Namespace + "` lifts it"
+	return st.InClusterSuspension() + "; `sluice resume kustomization " + k.Ref.Name + " -n " + k.Ref.Namespace + "` lifts it"
 }
 
 // recordPassFailed records Ready False on the Kustomizations that msg asked
