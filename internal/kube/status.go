@@ -245,9 +245,6 @@ func (m *Manager) applyStatus(ctx context.Context, owner Owner, manager string, 
 	if owner.Installation == "" {
 		return fmt.Errorf("recording the status of %s: no installation id", owner)
 	}
-	if err := m.ensureNamespace(ctx); err != nil {
-		return err
-	}
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -261,7 +258,17 @@ func (m *Manager) applyStatus(ctx context.Context, owner Owner, manager string, 
 		},
 		Data: data,
 	}
-	if err := m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
+	// sluice-system exists but for the first record of a cluster: create it
+	// only then, so that a record costs one request. A reconcile records
+	// after its work, within the margin it keeps before the deadline.
+	err := m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership)
+	if apierrors.IsNotFound(err) {
+		if err := m.ensureNamespace(ctx); err != nil {
+			return err
+		}
+		err = m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership)
+	}
+	if err != nil {
 		return fmt.Errorf("recording the status of %s: %w", owner, err)
 	}
 	return nil

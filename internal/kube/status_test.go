@@ -7,6 +7,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-gitops/sluice/internal/kubetest"
 )
 
 // Each writer owns its keys: a failed attempt keeps the last applied
@@ -143,5 +145,27 @@ func TestStatusSuspendedInGitAndFailedDriftCheck(t *testing.T) {
 	st = read()
 	if st.LastAttempt.SuspendedInGit || !st.IsSuspended() || !strings.HasPrefix(st.InClusterSuspension(), "suspended in the cluster by ops at ") || st.LastDriftCheck.Error == "" {
 		t.Errorf("resumed in Git, suspended in the cluster: %+v (attempt %+v)", st, st.LastAttempt)
+	}
+}
+
+// The first record on a cluster creates sluice-system: a record tries its
+// write first and creates the namespace only when it is missing.
+func TestFirstStatusCreatesItsNamespace(t *testing.T) {
+	fresh, err := kubetest.Start(kubetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fresh.Stop() })
+	m, err := New(fresh.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	owner := Owner{Installation: "5a7e5a7e5a7e5a7e5a7e", Namespace: "flux-system", Name: "first"}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: "main@sha1:aaa", Ready: metav1.ConditionUnknown, Reason: ReasonProgressing}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.ReadStatus(ctx, owner); err != nil || st == nil || st.LastAttempt.Reason != ReasonProgressing {
+		t.Errorf("ReadStatus = %+v, %v", st, err)
 	}
 }
