@@ -83,9 +83,10 @@ func (r *Reconciler) recordStart(ctx context.Context, snap *desired.Snapshot, k 
 	})
 }
 
-// recordEnd records how k's attempt ended: err is the apply's, and work is
-// the pass's work context (a stop before the deadline is no failure: the
-// retry comes at once).
+// recordEnd records how k's attempt ended: err is the apply's, message the
+// result's reason, recorded when it did not succeed, and work the pass's
+// work context (a stop before the deadline is no failure: the retry comes
+// at once).
 func (r *Reconciler) recordEnd(ctx, work context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, started time.Time, err error, message string) {
 	owner, rev := desired.Owner(snap.Repository, k.Ref), revisionOf(snap)
 	a := kube.Attempt{Revision: rev, At: started, Duration: time.Since(started)}
