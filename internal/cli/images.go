@@ -323,7 +323,6 @@ func (s *imageStatus) add(t *table, namespace, kind, name string, cells ...strin
 	t.add(row...)
 }
 
-
 // imageListers are the image tables of `get all`: none when the config
 // folder defines no image object.
 func (a *App) imageListers(ctx context.Context) ([]lister, error) {

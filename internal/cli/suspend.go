@@ -142,4 +142,3 @@ func (a *App) queueReconcile(ctx context.Context, names []string) error {
 	fmt.Fprintf(a.Err, "◎ reconcile queued (message %s)\n", id)
 	return nil
 }
-

@@ -34,6 +34,7 @@ type Cluster interface {
 	Inventory(ctx context.Context, owner kube.Owner) (*kube.Inventory, error)
 	LegacyInventory(ctx context.Context, owner kube.Owner, source string) (*kube.Inventory, error)
 	Prunable(ctx context.Context, owner kube.Owner, e kube.Entry) (bool, error)
+	Records
 }
 
 var _ Cluster = (*kube.Manager)(nil)
@@ -90,6 +91,16 @@ type Report struct {
 	// Git; ImagesQueued says a re-evaluation was queued for them.
 	Images       []string `json:"images,omitempty"`
 	ImagesQueued bool     `json:"imagesQueued,omitempty"`
+	// Suspended lists the Kustomizations not checked because they are
+	// suspended (in Git, in the cluster, or their source): nothing is
+	// queued for them.
+	Suspended []Suspension `json:"suspended,omitempty"`
+}
+
+// Suspension is a Kustomization a drift run left alone, and why.
+type Suspension struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Checker runs drift checks.
@@ -106,25 +117,33 @@ func New(repo desired.Repository, git desired.Git, cluster Cluster, mode Mode, r
 	return &Checker{repo: repo, git: git, cluster: cluster, mode: mode, reconcile: reconcile}
 }
 
-// Check compares every Kustomization that is not suspended with the cluster,
-// at the branch head, and in correct mode queues one reconcile naming those
-// to correct. runID makes the message's deduplication id unique per run.
+// Check compares every Kustomization that is not suspended (in Git, in the
+// cluster, or its source) with the cluster, at the branch head, records each
+// check on the Kustomization's status, and in correct mode queues one
+// reconcile naming those to correct. runID makes the message's
+// deduplication id unique per run.
 func (c *Checker) Check(ctx context.Context, runID string) (*Report, *desired.Snapshot, error) {
 	snap, err := desired.Open(ctx, c.git, c.repo)
 	if err != nil {
 		return nil, nil, err
 	}
+	suspended, unknown := c.suspendedInCluster(ctx)
 	rep := &Report{Kustomizations: []KustomizationReport{}}
 	for _, k := range snap.Config.Kustomizations {
-		if k.Suspend {
-			slog.InfoContext(ctx, "kustomization suspended: not checked", "kustomization", k.Ref.String())
+		if why := suspension(snap, k, suspended); why != "" {
+			slog.InfoContext(ctx, "kustomization not checked", "kustomization", k.Ref.String(), "reason", why)
+			rep.Suspended = append(rep.Suspended, Suspension{Name: k.Ref.String(), Reason: why})
 			continue
 		}
-		if snap.SourceSuspended(k) {
-			slog.InfoContext(ctx, "the kustomization's source is suspended: not checked", "kustomization", k.Ref.String(), "source", k.SourceRef.Ref.String())
-			continue
+		var kr KustomizationReport
+		if unknown != nil {
+			// Someone may have suspended it in an emergency: correcting it
+			// on a guess is worse than a check missed, and reported.
+			kr = KustomizationReport{Name: k.Ref.String(), Head: snap.Revision, Mode: c.modeOf(ctx, k), Objects: []kube.ObjectDiff{}, Error: unknown.Error()}
+		} else {
+			kr = c.one(ctx, snap, k)
 		}
-		kr := c.one(ctx, snap, k)
+		c.record(ctx, snap, k, kr)
 		d, m, e := kr.Counts()
 		rep.Drifted, rep.Missing, rep.Extra = rep.Drifted+d, rep.Missing+m, rep.Extra+e
 		rep.Kustomizations = append(rep.Kustomizations, kr)

@@ -96,6 +96,9 @@ func Summary(rep *Report, repo string) string {
 			}
 		}
 	}
+	for _, k := range rep.Suspended {
+		s += fmt.Sprintf("\n- %s: not checked: %s", k.Name, k.Reason)
+	}
 	if rep.Queued {
 		s += "\nA reconcile was queued to correct it."
 	}

@@ -45,6 +45,7 @@ const (
 	keySuspended         = "suspended"
 	keySuspendedAt       = "suspendedAt"
 	keySuspendedBy       = "suspendedBy"
+	keySuspendedInGit    = "suspendedInGit"
 	keyDriftCheckedAt    = "lastDriftCheckAt"
 	keyDriftRevision     = "lastDriftCheckRevision"
 	keyDriftInSync       = "driftInSync"
@@ -52,6 +53,7 @@ const (
 	keyDriftMissing      = "driftMissing"
 	keyDriftExtra        = "driftExtra"
 	keyDriftObjects      = "driftObjects"
+	keyDriftError        = "driftError"
 )
 
 // maxDriftObjects bounds the object ids a drift status lists; the counts
@@ -65,8 +67,11 @@ const (
 	ReasonFailed            = "ReconciliationFailed"
 	ReasonBuildFailed       = "BuildFailed"
 	ReasonHealthCheckFailed = "HealthCheckFailed"
-	ReasonDependencyFailed  = "DependencyNotReady"
-	ReasonSuspended         = "Suspended"
+	// ReasonHealthCheckCanceled: the branch moved while a health check
+	// waited, and the new head is reconciled instead.
+	ReasonHealthCheckCanceled = "HealthCheckCanceled"
+	ReasonDependencyFailed    = "DependencyNotReady"
+	ReasonSuspended           = "Suspended"
 )
 
 // Attempt is one reconcile of a Kustomization, successful or not.
@@ -79,6 +84,16 @@ type Attempt struct {
 	Ready   metav1.ConditionStatus
 	Reason  string
 	Message string
+	// SuspendedInGit says the Kustomization has spec.suspend: true. The
+	// attempt writer records it, so a reader sees a suspension from either
+	// source, and the next attempt after a resume in Git clears it.
+	SuspendedInGit bool
+}
+
+// StatusRevision is how statuses name a commit of branch, as Flux does:
+// "<branch>@sha1:<sha>".
+func StatusRevision(branch, sha string) string {
+	return branch + "@sha1:" + sha
 }
 
 // DriftCheck is the last drift check of a Kustomization.
@@ -92,6 +107,8 @@ type DriftCheck struct {
 	// Objects names the objects out of sync ("Kind/ns/name"), at most
 	// maxDriftObjects of them.
 	Objects []string
+	// Error says why the check could not be made; the counts are then zero.
+	Error string
 }
 
 // KustomizationStatus is what is recorded of one Kustomization, read back.
@@ -109,6 +126,28 @@ type KustomizationStatus struct {
 	LastDriftCheck *DriftCheck
 }
 
+// InClusterSuspension says who suspended the Kustomization in the cluster
+// and when ("suspended in the cluster by <who> at <when>"); "" when not.
+func (s *KustomizationStatus) InClusterSuspension() string {
+	if !s.Suspended {
+		return ""
+	}
+	why := "suspended in the cluster"
+	if s.SuspendedBy != "" {
+		why += " by " + s.SuspendedBy
+	}
+	if !s.SuspendedAt.IsZero() {
+		why += " at " + s.SuspendedAt.UTC().Format(time.RFC3339)
+	}
+	return why
+}
+
+// IsSuspended says whether nothing is applied or corrected for the
+// Kustomization: suspended in the cluster, or in Git as of its last attempt.
+func (s *KustomizationStatus) IsSuspended() bool {
+	return s.Suspended || s.LastAttempt != nil && s.LastAttempt.SuspendedInGit
+}
+
 // StatusName is the ConfigMap in sluice-system that holds owner's status.
 func StatusName(owner Owner) string {
 	name := InventoryName(owner) + statusSuffix
@@ -124,10 +163,6 @@ func (m *Manager) RecordAttempt(ctx context.Context, owner Owner, a Attempt) err
 	if a.At.IsZero() {
 		a.At = m.nowFunc()
 	}
-	msg := a.Message
-	if len(msg) > statusMaxMessage {
-		msg = msg[:statusMaxMessage] + "…"
-	}
 	data := map[string]string{
 		keyAttemptedRevision: a.Revision,
 		// Sub-second, so that two attempts within one second differ: a
@@ -136,10 +171,13 @@ func (m *Manager) RecordAttempt(ctx context.Context, owner Owner, a Attempt) err
 		keyAttemptedAt: a.At.UTC().Format(time.RFC3339Nano),
 		keyReady:       string(a.Ready),
 		keyReason:      a.Reason,
-		keyMessage:     msg,
+		keyMessage:     capMessage(a.Message),
 	}
 	if a.Duration > 0 {
 		data[keyAttemptDuration] = a.Duration.Round(time.Millisecond).String()
+	}
+	if a.SuspendedInGit {
+		data[keySuspendedInGit] = "true"
 	}
 	return m.applyStatus(ctx, owner, managerAttempt, data)
 }
@@ -176,7 +214,18 @@ func (m *Manager) RecordDriftCheck(ctx context.Context, owner Owner, d DriftChec
 	if len(objs) > 0 {
 		data[keyDriftObjects] = strings.Join(objs, "\n")
 	}
+	if d.Error != "" {
+		data[keyDriftError] = capMessage(d.Error)
+	}
 	return m.applyStatus(ctx, owner, managerDrift, data)
+}
+
+// capMessage bounds a message as Flux bounds a condition's.
+func capMessage(msg string) string {
+	if len(msg) > statusMaxMessage {
+		return msg[:statusMaxMessage] + "…"
+	}
+	return msg
 }
 
 // SetSuspended sets or lifts the in-cluster suspension of owner's
@@ -199,9 +248,6 @@ func (m *Manager) applyStatus(ctx context.Context, owner Owner, manager string, 
 	if owner.Installation == "" {
 		return fmt.Errorf("recording the status of %s: no installation id", owner)
 	}
-	if err := m.ensureNamespace(ctx); err != nil {
-		return err
-	}
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -215,7 +261,17 @@ func (m *Manager) applyStatus(ctx context.Context, owner Owner, manager string, 
 		},
 		Data: data,
 	}
-	if err := m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership); err != nil {
+	// sluice-system exists but for the first record of a cluster: create it
+	// only then, so that a record costs one request. A reconcile records
+	// after its work, within the margin it keeps before the deadline.
+	err := m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership)
+	if apierrors.IsNotFound(err) {
+		if err := m.ensureNamespace(ctx); err != nil {
+			return err
+		}
+		err = m.client.Patch(ctx, cm, client.Apply, client.FieldOwner(manager), client.ForceOwnership)
+	}
+	if err != nil {
 		return fmt.Errorf("recording the status of %s: %w", owner, err)
 	}
 	return nil
@@ -296,6 +352,7 @@ func decodeStatus(cm *corev1.ConfigMap) (*KustomizationStatus, error) {
 			Reason:   d[keyReason],
 			Message:  d[keyMessage],
 		}
+		a.SuspendedInGit = d[keySuspendedInGit] == "true"
 		if s := d[keyAttemptDuration]; s != "" {
 			dur, err := time.ParseDuration(s)
 			if err != nil {
@@ -310,6 +367,7 @@ func decodeStatus(cm *corev1.ConfigMap) (*KustomizationStatus, error) {
 			At:       parseTime(d[keyDriftCheckedAt]),
 			Revision: d[keyDriftRevision],
 			InSync:   d[keyDriftInSync] == "true",
+			Error:    d[keyDriftError],
 		}
 		for key, n := range map[string]*int{keyDriftDrifted: &dc.Drifted, keyDriftMissing: &dc.Missing, keyDriftExtra: &dc.Extra} {
 			if s := d[key]; s != "" {

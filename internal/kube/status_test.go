@@ -7,6 +7,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluice-gitops/sluice/internal/kubetest"
 )
 
 // Each writer owns its keys: a failed attempt keeps the last applied
@@ -125,5 +127,68 @@ func TestAttemptsWithinASecondDiffer(t *testing.T) {
 	}
 	if !seen[0].Equal(at) || seen[0].Equal(seen[1]) {
 		t.Errorf("attempts at %v and %v read back as %v", at, at.Add(300*time.Millisecond), seen)
+	}
+}
+
+// A suspension in Git, which the attempt writer records, reads back and
+// counts as suspended; the next attempt without it clears it and nothing
+// else. A drift check that failed reads back as failed, not in sync.
+func TestStatusSuspendedInGitAndFailedDriftCheck(t *testing.T) {
+	ctx := context.Background()
+	m := manager(t)
+	owner := Owner{Installation: "5a7e5a7e5a7e5a7e5a7e", Namespace: "flux-system", Name: "git-" + freshNamespace(t)}
+	t.Cleanup(func() { _ = m.DeleteStatus(ctx, owner) })
+	read := func() *KustomizationStatus {
+		t.Helper()
+		st, err := m.ReadStatus(ctx, owner)
+		if err != nil || st == nil {
+			t.Fatalf("ReadStatus = %+v, %v", st, err)
+		}
+		return st
+	}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: StatusRevision("main", "aaa"), Ready: metav1.ConditionTrue, Reason: ReasonSucceeded, SuspendedInGit: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RecordDriftCheck(ctx, owner, DriftCheck{Revision: "main@sha1:aaa", Error: "rendering: path not found"}); err != nil {
+		t.Fatal(err)
+	}
+	st := read()
+	if !st.LastAttempt.SuspendedInGit || !st.IsSuspended() || st.Suspended || st.InClusterSuspension() != "" || st.LastAttempt.Revision != "main@sha1:aaa" {
+		t.Errorf("suspended in Git: %+v (attempt %+v)", st, st.LastAttempt)
+	}
+	if d := st.LastDriftCheck; d.InSync || d.Error != "rendering: path not found" {
+		t.Errorf("failed drift check = %+v", d)
+	}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: "main@sha1:bbb", Ready: metav1.ConditionTrue, Reason: ReasonSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetSuspended(ctx, owner, true, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	st = read()
+	if st.LastAttempt.SuspendedInGit || !st.IsSuspended() || !strings.HasPrefix(st.InClusterSuspension(), "suspended in the cluster by ops at ") || st.LastDriftCheck.Error == "" {
+		t.Errorf("resumed in Git, suspended in the cluster: %+v (attempt %+v)", st, st.LastAttempt)
+	}
+}
+
+// The first record on a cluster creates sluice-system: a record tries its
+// write first and creates the namespace only when it is missing.
+func TestFirstStatusCreatesItsNamespace(t *testing.T) {
+	fresh, err := kubetest.Start(kubetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fresh.Stop() })
+	m, err := New(fresh.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	owner := Owner{Installation: "5a7e5a7e5a7e5a7e5a7e", Namespace: "flux-system", Name: "first"}
+	if err := m.RecordAttempt(ctx, owner, Attempt{Revision: "main@sha1:aaa", Ready: metav1.ConditionUnknown, Reason: ReasonProgressing}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.ReadStatus(ctx, owner); err != nil || st == nil || st.LastAttempt.Reason != ReasonProgressing {
+		t.Errorf("ReadStatus = %+v, %v", st, err)
 	}
 }

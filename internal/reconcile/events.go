@@ -20,12 +20,6 @@ type Events interface {
 
 var _ Events = (*alerting.Dispatcher)(nil)
 
-// Failures that notify under their own reason (Flux's).
-const (
-	failedHealth     = "health"
-	failedDependency = "dependency"
-)
-
 // instance is the reportingInstance of the reconcile function's events.
 const instance = "sluice-reconcile"
 
@@ -44,9 +38,9 @@ func (r *Reconciler) event(snap *desired.Snapshot, msg queue.Reconcile, kr Kusto
 	case kr.Outcome == Failed:
 		severity, reason, message = alerting.SeverityError, alerting.ReasonFailed, kr.Reason
 		switch kr.failure {
-		case failedHealth:
+		case kube.ReasonHealthCheckFailed:
 			reason = alerting.ReasonHealthCheckFailed
-		case failedDependency:
+		case kube.ReasonDependencyFailed:
 			reason = alerting.ReasonDependencyNotReady
 		}
 	case message == "":

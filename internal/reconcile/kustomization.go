@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/sluice-gitops/sluice/internal/desired"
@@ -25,10 +27,13 @@ var ErrEmptyRender = errors.New("the build yields no objects while the inventory
 // path or a bad merge, and removing them all would delete everything.
 var ErrEmptyConfig = errors.New("the config folder defines no Kustomization while this installation has inventories; refusing to delete all their objects (set SLUICE_ALLOW_EMPTY_CONFIG=true to remove everything on purpose)")
 
-// one reconciles a single Kustomization and never panics on bad input.
-// Applies stop when work ends; records are written under ctx, which outlives it.
-func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization) KustomizationResult {
+// one reconciles a single Kustomization, unless it is suspended (in Git or
+// in the cluster, st being its status) or dep, a dependency, failed; it never
+// panics on bad input. Applies stop when work ends; records are written
+// under ctx, which outlives it.
+func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization, dep string, st *kube.KustomizationStatus) KustomizationResult {
 	kr := KustomizationResult{Name: k.Ref.String(), Revision: snap.Revision}
+	r.recordSuspendedInGit(ctx, snap, k, st, k.Suspend)
 	if k.Suspend {
 		kr.Outcome, kr.Reason = Skipped, "suspended (spec.suspend: true)"
 		if err := r.markSuspended(ctx, snap, k); err != nil {
@@ -36,23 +41,32 @@ func (r *Reconciler) one(ctx, work context.Context, watch *headWatch, snap *desi
 		}
 		return kr
 	}
+	if st != nil && st.Suspended {
+		kr.Outcome, kr.Reason = Skipped, suspendedInCluster(k, st)
+		return kr
+	}
 	if snap.SourceSuspended(k) {
 		kr.Outcome, kr.Reason = Skipped, "its source GitRepository "+k.SourceRef.Ref.String()+" is suspended (spec.suspend: true)"
 		return kr
 	}
+	if dep != "" {
+		kr.Outcome, kr.Reason, kr.failure = Failed, "not applied: its dependency "+dep+" failed", kube.ReasonDependencyFailed
+		r.recordNotApplied(ctx, snap, k, kr.Reason)
+		return kr
+	}
+	started := time.Now()
+	r.recordStart(ctx, snap, k, started)
 	changes, err := r.apply(ctx, work, watch, snap, k)
 	kr.Changes = changes
 	if err != nil {
-		kr.Outcome, kr.Reason = Failed, err.Error()
-		if errors.As(err, new(*healthError)) {
-			kr.failure = failedHealth
-		}
+		kr.Outcome, kr.Reason, kr.failure = Failed, err.Error(), readyReason(err)
 		if errors.Is(context.Cause(work), ErrDeadline) {
 			kr.Reason = fmt.Sprintf("%v: %v", ErrDeadline, err)
 		}
-		return kr
+	} else {
+		kr.Outcome, kr.Reason = Applied, summary(changes)
 	}
-	kr.Outcome, kr.Reason = Applied, summary(changes)
+	r.recordEnd(ctx, work, snap, k, started, err, kr.Reason)
 	return kr
 }
 
@@ -75,7 +89,7 @@ func (r *Reconciler) inventory(ctx context.Context, snap *desired.Snapshot, k fl
 func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *desired.Snapshot, k fluxconfig.Kustomization) ([]kube.Change, error) {
 	objs, err := snap.Render(work, k, r.cluster)
 	if err != nil {
-		return nil, err
+		return nil, &failure{kube.ReasonBuildFailed, err}
 	}
 	inv, err := r.inventory(work, snap, k)
 	if err != nil {
@@ -128,17 +142,11 @@ func (r *Reconciler) apply(ctx, work context.Context, watch *headWatch, snap *de
 			if errors.As(context.Cause(wctx), &moved) {
 				return changes, moved
 			}
-			return changes, &healthError{err}
+			return changes, &failure{kube.ReasonHealthCheckFailed, err}
 		}
 	}
 	return changes, nil
 }
-
-// healthError is a failed health check, which notifies as Flux's
-// HealthCheckFailed.
-type healthError struct{ error }
-
-func (e *healthError) Unwrap() error { return e.error }
 
 func (r *Reconciler) save(ctx context.Context, snap *desired.Snapshot, k fluxconfig.Kustomization, es []kube.Entry, revision string) error {
 	return r.cluster.SaveInventory(ctx, kube.Inventory{
@@ -248,14 +256,20 @@ func summary(changes []kube.Change) string {
 // Kustomization left the config folder as its deletionPolicy says (Flux's
 // semantics: MirrorPrune deletes the objects when it pruned, Delete always,
 // WaitForTermination deletes and waits until they are gone, Orphan never; a
-// suspended Kustomization keeps them), then deletes the inventories. Other
-// installations' inventories are never read.
-func (r *Reconciler) removeGone(ctx, work context.Context, snap *desired.Snapshot) []KustomizationResult {
+// Kustomization suspended in Git or in the cluster keeps them), then deletes
+// the inventories and statuses. Other installations' inventories and
+// statuses are never read.
+func (r *Reconciler) removeGone(ctx, work context.Context, snap *desired.Snapshot, sts statuses) []KustomizationResult {
 	invs, err := r.cluster.Inventories(work, snap.Repository.Installation())
 	if err != nil {
 		return []KustomizationResult{{Name: "(inventories)", Outcome: Failed, Reason: err.Error()}}
 	}
 	if len(snap.Config.Kustomizations) == 0 && len(invs) > 0 && !r.AllowEmpty {
+		for _, st := range sts {
+			if !st.IsSuspended() {
+				r.record(ctx, st.Owner, kube.Attempt{Revision: revisionOf(snap), Ready: metav1.ConditionFalse, Reason: kube.ReasonFailed, Message: ErrEmptyConfig.Error()})
+			}
+		}
 		return []KustomizationResult{{Name: "(config folder " + snap.Repository.Path() + ")", Outcome: Failed, Revision: snap.Revision, Reason: ErrEmptyConfig.Error()}}
 	}
 	defined := map[string]bool{}
@@ -263,23 +277,36 @@ func (r *Reconciler) removeGone(ctx, work context.Context, snap *desired.Snapsho
 		defined[k.Ref.String()] = true
 	}
 	var out []KustomizationResult
+	kept := map[string]bool{}
 	for _, inv := range invs {
-		if defined[inv.Owner.String()] {
+		name := inv.Owner.String()
+		if defined[name] {
 			continue
 		}
-		kr := r.remove(ctx, work, snap, inv)
+		st := sts[name]
+		kr := r.remove(ctx, work, snap, inv, st != nil && st.Suspended)
 		slog.InfoContext(ctx, "kustomization removed", "kustomization", kr.Name, "outcome", kr.Outcome, "reason", kr.Reason)
+		if kr.Outcome == Failed {
+			kept[name] = true
+			r.record(ctx, inv.Owner, kube.Attempt{Revision: revisionOf(snap), Ready: metav1.ConditionFalse, Reason: kube.ReasonFailed, Message: kr.Reason})
+		}
 		out = append(out, kr)
 	}
+	r.removeStatuses(ctx, snap, sts, kept)
 	return out
 }
 
-func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, inv kube.Inventory) KustomizationResult {
+// remove handles the objects and inventory of a Kustomization that left
+// Git; suspended says `sluice suspend` marked it in the cluster.
+func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, inv kube.Inventory, suspended bool) KustomizationResult {
 	kr := KustomizationResult{Name: inv.Owner.String(), Outcome: Applied, Revision: snap.Revision}
 	rm, err := inv.Removal()
 	if err != nil {
 		kr.Outcome, kr.Reason = Failed, "removed from Git, but "+err.Error()+"; nothing deleted, inventory kept"
 		return kr
+	}
+	if inv.Suspended || suspended {
+		rm.Delete = false
 	}
 	var waitErr error
 	if rm.Delete {
@@ -306,6 +333,8 @@ func (r *Reconciler) remove(ctx, work context.Context, snap *desired.Snapshot, i
 		kr.Reason = "removed from Git: " + summary(kr.Changes) + " (deletionPolicy " + rm.Policy + "), inventory deleted"
 	case inv.Suspended:
 		kr.Reason = "removed from Git while suspended: objects kept, inventory deleted"
+	case suspended:
+		kr.Reason = "removed from Git while suspended in the cluster: objects kept, inventory deleted"
 	default:
 		kr.Reason = "removed from Git: objects kept (deletionPolicy " + rm.Policy + ", prune: " + fmt.Sprint(inv.Prune) + "), inventory deleted"
 	}

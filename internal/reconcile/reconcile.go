@@ -30,6 +30,7 @@ type Cluster interface {
 	Wait(ctx context.Context, objs []*unstructured.Unstructured, checks []kube.HealthCheck, timeout time.Duration) error
 	WaitForTermination(ctx context.Context, entries []kube.Entry, timeout time.Duration) error
 	Inventories
+	Records
 }
 
 // Inventories keeps what each Kustomization of the installation applied.
@@ -101,7 +102,9 @@ type KustomizationResult struct {
 	Reason   string        `json:"reason,omitempty"`
 	Revision string        `json:"revision,omitempty"`
 	Changes  []kube.Change `json:"changes,omitempty"`
-	// failure says which failure notifies under its own reason.
+	// failure is a failed Kustomization's Ready reason (kube.Reason*): the
+	// status records it, and a health or dependency failure notifies under
+	// its own reason, as in Flux.
 	failure string
 }
 
@@ -186,9 +189,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *Result, moved string, err error) {
 	snap, err := desired.Open(work, r.git, r.repo)
 	if err != nil {
+		if work.Err() == nil {
+			r.recordPassFailed(ctx, msg, err)
+		}
 		return nil, "", err
 	}
 	defer snap.Close()
+	sts, err := r.readStatuses(work)
+	if err != nil {
+		return nil, "", err
+	}
 	log := slog.With("revision", snap.Revision, "reason", msg.Reason, "woken_by", msg.Revision)
 	log.InfoContext(ctx, "reconciling", "repository", r.repo.Source(), "installation", r.repo.Installation())
 
@@ -206,7 +216,8 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	res = &Result{Revision: snap.Revision}
 	for _, k := range selected {
 		if why, ok := blocked[k.Ref]; ok {
-			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why, failure: failedDependency}
+			kr := KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: " + why, failure: kube.ReasonDependencyFailed}
+			r.recordNotApplied(ctx, snap, k, kr.Reason)
 			r.report(ctx, snap, msg, kr)
 			res.Kustomizations = append(res.Kustomizations, kr)
 		}
@@ -224,12 +235,7 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 				mu.Lock()
 				dep := blockedBy(k, outcome)
 				mu.Unlock()
-				var kr KustomizationResult
-				if dep != "" {
-					kr = KustomizationResult{Name: k.Ref.String(), Outcome: Failed, Revision: snap.Revision, Reason: "not applied: its dependency " + dep + " failed", failure: failedDependency}
-				} else {
-					kr = r.one(ctx, work, watch, snap, k)
-				}
+				kr := r.one(ctx, work, watch, snap, k, dep, sts[k.Ref.String()])
 				r.report(ctx, snap, msg, kr)
 				mu.Lock()
 				outcome[k.Ref] = kr.Outcome
@@ -242,7 +248,7 @@ func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *
 	}
 	sort.Slice(res.Kustomizations, func(i, j int) bool { return res.Kustomizations[i].Name < res.Kustomizations[j].Name })
 	if len(msg.Kustomizations) == 0 && work.Err() == nil {
-		res.Removed = r.removeGone(ctx, work, snap)
+		res.Removed = r.removeGone(ctx, work, snap, sts)
 		for _, kr := range res.Removed {
 			r.emit(ctx, snap, msg, kr, true)
 		}
