@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/drift"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
@@ -28,7 +29,8 @@ const failedStart = "starting the drift function"
 func main() {
 	lambdarun.SetupLogging()
 	ctx := context.Background()
-	cfg, err := drift.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	sm := secrets.New(nil)
+	cfg, err := drift.LoadConfig(ctx, envconfig.New(os.LookupEnv, sm))
 	lambdarun.ExitOnError(err, failedStart)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	lambdarun.ExitOnError(err, failedStart)
@@ -44,7 +46,9 @@ func main() {
 	if cfg.ReconcileQueueURL != "" {
 		reconcileQueue = queue.NewSender(sqsClient, cfg.ReconcileQueueURL)
 	}
-	h := drift.NewHandler(drift.New(cfg.Repo, repo, cluster, cfg.Mode, reconcileQueue), os.Stderr)
+	checker := drift.New(cfg.Repo, repo, cluster, cfg.Mode, reconcileQueue)
+	checker.Keys = decrypt.New(sm, awsCfg.Credentials)
+	h := drift.NewHandler(checker, os.Stderr)
 	h.Images = behind.New(images.NewResolver(images.ECRClients(awsCfg)))
 	if cfg.ImageQueueURL != "" {
 		h.ImageQueue = queue.NewSender(sqsClient, cfg.ImageQueueURL)

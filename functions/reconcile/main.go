@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
@@ -23,7 +24,8 @@ import (
 func main() {
 	lambdarun.SetupLogging()
 	ctx := context.Background()
-	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, secrets.New(nil)))
+	sm := secrets.New(nil)
+	cfg, err := reconcile.LoadConfig(ctx, envconfig.New(os.LookupEnv, sm))
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	if cfg.StatusesOff != "" {
 		slog.InfoContext(ctx, cfg.StatusesOff, "repo", cfg.Repo)
@@ -40,6 +42,7 @@ func main() {
 	lambdarun.ExitOnError(err, "starting the reconcile function")
 	rec := reconcile.New(cfg.Repo, repo, cluster, statuses)
 	rec.AllowEmpty = cfg.AllowEmptyConfig
+	rec.Keys = decrypt.New(sm, awsCfg.Credentials)
 	h := reconcile.NewHandler(rec)
 	if cfg.ReconcileQueueURL != "" {
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)

@@ -55,11 +55,21 @@ type Snapshot struct {
 	Revision   string
 	Config     *fluxconfig.Config
 	checkout   *gitrepo.Checkout
+	keys       Keys
+}
+
+// Option changes how a Snapshot renders.
+type Option func(*Snapshot)
+
+// WithKeys decrypts the Kustomizations that set spec.decryption with keys;
+// without it (or with nil keys), each of them fails alone.
+func WithKeys(keys Keys) Option {
+	return func(s *Snapshot) { s.keys = keys }
 }
 
 // Open clones the branch head once and reads its Flux objects, logging what
 // Sluice does not act on. Close removes the clone.
-func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
+func Open(ctx context.Context, git Git, repo Repository, opts ...Option) (*Snapshot, error) {
 	co, err := git.Clone(ctx, repo.Branch)
 	if err != nil {
 		return nil, err
@@ -79,7 +89,11 @@ func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
 		}
 		slog.Log(ctx, level, n.Message, "object", n.Object, "field", n.Field, "file", n.Source.File)
 	}
-	return &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, checkout: co}, nil
+	snap := &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, checkout: co}
+	for _, o := range opts {
+		o(snap)
+	}
+	return snap, nil
 }
 
 // Close removes the clone.
@@ -123,6 +137,9 @@ func (s *Snapshot) Render(ctx context.Context, k fluxconfig.Kustomization, vars 
 		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
 	}
 	opts.SubstituteFrom = from
+	if opts.Decryptor, err = s.decryptor(ctx, k); err != nil {
+		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	}
 	objs, ok := renders.get(s.Revision, opts)
 	if !ok {
 		var err error

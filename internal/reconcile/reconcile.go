@@ -77,6 +77,9 @@ type Reconciler struct {
 	// AllowEmpty lets a config folder that defines no Kustomization remove
 	// every object of the installation; otherwise that is refused.
 	AllowEmpty bool
+	// Keys decrypt the Kustomizations that set spec.decryption; without
+	// them, each of those fails alone.
+	Keys desired.Keys
 }
 
 // New returns a Reconciler; statuses may be nil (no commit statuses).
@@ -179,7 +182,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 // when the branch moved while a health check waited (and the wait was
 // cancelled for it).
 func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *Result, moved string, err error) {
-	snap, err := desired.Open(work, r.git, r.repo)
+	snap, err := desired.Open(work, r.git, r.repo, desired.WithKeys(r.Keys))
 	if err != nil {
 		return nil, "", err
 	}
