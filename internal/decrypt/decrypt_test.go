@@ -10,6 +10,7 @@ import (
 	"github.com/sluice-gitops/sluice/internal/awstest"
 	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/decrypt/decrypttest"
+	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/secrets"
 )
 
@@ -178,3 +179,5 @@ func TestFailuresCarryNoPlaintext(t *testing.T) {
 		})
 	}
 }
+
+var _ desired.Keys = (*decrypt.Keys)(nil)

@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 
-	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/render"
 )
 
 // Keys makes the Decryptor of a Kustomization's spec.decryption: SOPS with
 // the age keys of the secret secretRef names in namespace ns (none when it
-// is empty) and AWS KMS.
+// is empty) and AWS KMS. internal/decrypt implements it; desired does not
+// import it, so that what renders without decrypting links no SOPS.
 type Keys interface {
 	For(ctx context.Context, ns, secretRef string) (render.Decryptor, error)
 }
-
-var _ Keys = (*decrypt.Keys)(nil)
 
 // ErrNoKeys means a Kustomization sets spec.decryption and the function was
 // given no keys to decrypt with.
