@@ -91,10 +91,10 @@ func build(root string, opts Options) ([]*unstructured.Unstructured, error) {
 		setCommonMetadata(obj, opts.CommonLabels, opts.CommonAnnotations)
 		objects = append(objects, obj)
 	}
-	if opts.Decryptor == nil {
-		if err := checkEncrypted(objects); err != nil {
-			return nil, err
-		}
+	// As Flux before it applies: a Secret still encrypted (no
+	// spec.decryption, or a sops field without a MAC) is never applied.
+	if err := checkEncrypted(objects); err != nil {
+		return nil, err
 	}
 	return objects, nil
 }

@@ -42,9 +42,10 @@ const (
 	maxEncryptedFile = 5 << 20
 )
 
-// ErrEncryptedWithoutDecryption means a Secret in the build is
-// SOPS-encrypted and the Kustomization has no spec.decryption: applying it
-// as it is would store ciphertext, so the build fails, as in Flux.
+// ErrEncryptedWithoutDecryption means a Secret in the build is still
+// SOPS-encrypted after the build (the Kustomization has no spec.decryption,
+// or the Secret's sops field has no MAC): applying it as it is would store
+// ciphertext, so the build fails, as in Flux.
 var ErrEncryptedWithoutDecryption = errors.New("is SOPS-encrypted; set spec.decryption (provider: sops) for it to be decrypted and applied")
 
 func decryptDisabled(annotations map[string]string) bool {
@@ -58,7 +59,7 @@ func encryptedSecret(obj *unstructured.Unstructured) bool {
 	return has && obj.GetKind() == "Secret" && obj.GetAPIVersion() == "v1" && !decryptDisabled(obj.GetAnnotations())
 }
 
-// checkEncrypted refuses an encrypted Secret in a build without a Decryptor.
+// checkEncrypted refuses a Secret that is still encrypted.
 func checkEncrypted(objs []*unstructured.Unstructured) error {
 	for _, o := range objs {
 		if encryptedSecret(o) {
