@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/alertledger"
+	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/drift"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
@@ -48,7 +49,9 @@ func main() {
 	if cfg.ReconcileQueueURL != "" {
 		reconcileQueue = queue.NewSender(sqsClient, cfg.ReconcileQueueURL)
 	}
-	h := drift.NewHandler(drift.New(cfg.Repo, repo, cluster, cfg.Mode, reconcileQueue), os.Stderr)
+	checker := drift.New(cfg.Repo, repo, cluster, cfg.Mode, reconcileQueue)
+	checker.Keys = decrypt.New(sm, awsCfg.Credentials)
+	h := drift.NewHandler(checker, os.Stderr)
 	h.Images = behind.New(images.NewResolver(images.ECRClients(awsCfg)))
 	if cfg.ImageQueueURL != "" {
 		h.ImageQueue = queue.NewSender(sqsClient, cfg.ImageQueueURL)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-gitops/sluice/internal/alerting"
 	"github.com/sluice-gitops/sluice/internal/alertledger"
+	"github.com/sluice-gitops/sluice/internal/decrypt"
 	"github.com/sluice-gitops/sluice/internal/eksauth"
 	"github.com/sluice-gitops/sluice/internal/envconfig"
 	"github.com/sluice-gitops/sluice/internal/gitrepo"
@@ -51,6 +52,7 @@ func main() {
 	events.Secrets, events.SNS, events.Metrics = sm, sns.NewFromConfig(awsCfg), os.Stderr
 	events.Ledger = alertledger.New(clientset, cfg.Repo.Installation())
 	rec.Events = events
+	rec.Keys = decrypt.New(sm, awsCfg.Credentials)
 	h := reconcile.NewHandler(rec)
 	if cfg.ReconcileQueueURL != "" {
 		h.Retry = queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.ReconcileQueueURL)

@@ -151,6 +151,16 @@ func TestLeastPrivilege(t *testing.T) {
 			"DriftFunction": join(logs("DriftFunction"), []grant{cluster, gitSecret, fluxSecrets, {"ecr:ListImages", ecr},
 				{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"sqs:SendMessage", d.must(t, "ImageQueue", "Arn")}}),
 		}
+		// spec.decryption: age keys from the Flux secrets, KMS keys given only.
+		fluxSecrets := grant{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}
+		for _, fn := range []string{"ReconcileFunction", "DriftFunction"} {
+			want[fn] = append(want[fn], fluxSecrets)
+			for _, key := range strings.Split(d.param("SopsKmsKeyArns"), ",") {
+				if key != "" {
+					want[fn] = append(want[fn], grant{"kms:Decrypt", key})
+				}
+			}
+		}
 		if topic := d.param("DriftTopicArn"); topic != "" {
 			want["DriftFunction"] = append(want["DriftFunction"], grant{"sns:Publish", topic})
 		}

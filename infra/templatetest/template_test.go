@@ -49,6 +49,7 @@ var scenarios = []struct {
 		"AlarmTopicArn":              "arn:aws:sns:ap-northeast-1:111122223333:oncall",
 		"WebhookReservedConcurrency": "0",
 		"LogRetentionInDays":         "90",
+		"SopsKmsKeyArns":             "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab,arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
 	})},
 }
 

@@ -57,11 +57,21 @@ type Snapshot struct {
 	// dir holds the files; cleanup, when set, removes a clone of them.
 	dir     string
 	cleanup func() error
+	keys    Keys
+}
+
+// Option changes how a Snapshot renders.
+type Option func(*Snapshot)
+
+// WithKeys decrypts the Kustomizations that set spec.decryption with keys;
+// without it (or with nil keys), each of them fails alone.
+func WithKeys(keys Keys) Option {
+	return func(s *Snapshot) { s.keys = keys }
 }
 
 // Open clones the branch head once and reads its Flux objects, logging what
 // Sluice does not act on. Close removes the clone.
-func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
+func Open(ctx context.Context, git Git, repo Repository, opts ...Option) (*Snapshot, error) {
 	co, err := git.Clone(ctx, repo.Branch)
 	if err != nil {
 		return nil, err
@@ -71,7 +81,11 @@ func Open(ctx context.Context, git Git, repo Repository) (*Snapshot, error) {
 		co.Close()
 		return nil, fmt.Errorf("reading Flux objects from %s at %s: %w", repo.ConfigPath, co.Head, err)
 	}
-	return &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, dir: co.Dir, cleanup: co.Close}, nil
+	snap := &Snapshot{Repository: repo, Revision: co.Head, Config: cfg, dir: co.Dir, cleanup: co.Close}
+	for _, o := range opts {
+		o(snap)
+	}
+	return snap, nil
 }
 
 func readConfig(ctx context.Context, dir, configPath string) (*fluxconfig.Config, error) {
@@ -139,6 +153,9 @@ func (s *Snapshot) Render(ctx context.Context, k fluxconfig.Kustomization, vars 
 		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
 	}
 	opts.SubstituteFrom = from
+	if opts.Decryptor, err = s.decryptor(ctx, k); err != nil {
+		return nil, fmt.Errorf("Kustomization %s: %w", k.Ref, err)
+	}
 	// A local folder (Revision "") may change under the same commit: it is
 	// never memoised.
 	var objs []*unstructured.Unstructured

@@ -14,10 +14,14 @@ func (s *Snapshot) Dir() string { return s.dir }
 // checkout of the config repository (a pull request's, say), so that Render
 // builds what the reconcile function would apply from it. Its Revision is
 // empty: the folder may hold changes no commit has. Close leaves dir alone.
-func OpenDir(ctx context.Context, dir string, repo Repository) (*Snapshot, error) {
+func OpenDir(ctx context.Context, dir string, repo Repository, opts ...Option) (*Snapshot, error) {
 	cfg, err := readConfig(ctx, dir, repo.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("reading Flux objects from %s in %s: %w", repo.ConfigPath, dir, err)
 	}
-	return &Snapshot{Repository: repo, Config: cfg, dir: dir}, nil
+	snap := &Snapshot{Repository: repo, Config: cfg, dir: dir}
+	for _, o := range opts {
+		o(snap)
+	}
+	return snap, nil
 }

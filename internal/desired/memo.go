@@ -15,7 +15,10 @@ import (
 // function of the commit and the options, and kustomize's build of a large
 // overlay costs seconds, so a drift check or a redelivered reconcile at an
 // unchanged head needs none. Only one revision is kept: a new head drops the
-// rest, which bounds the memory to one commit's objects.
+// rest, which bounds the memory to one commit's objects. A build that
+// decrypts is never kept: each one asks its keys again, so a key that was
+// revoked fails the next reconcile and drift check, as in Flux, and no
+// plaintext outlives the invocation that needed it.
 var renders = &renderMemo{}
 
 type renderMemo struct {
@@ -33,6 +36,9 @@ func memoKey(opts render.Options) [32]byte {
 }
 
 func (m *renderMemo) get(revision string, opts render.Options) ([]*unstructured.Unstructured, bool) {
+	if opts.Decryptor != nil {
+		return nil, false
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	objs, ok := m.objects[memoKey(opts)]
@@ -51,6 +57,9 @@ func (m *renderMemo) hitCount() int {
 }
 
 func (m *renderMemo) put(revision string, opts render.Options, objs []*unstructured.Unstructured) {
+	if opts.Decryptor != nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.revision != revision {

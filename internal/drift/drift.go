@@ -110,6 +110,10 @@ type Checker struct {
 	cluster   Cluster
 	mode      Mode
 	reconcile Queue
+	// Keys decrypt the Kustomizations that set spec.decryption, so that
+	// their decrypted objects are compared; without them, each of those
+	// fails its check alone.
+	Keys desired.Keys
 }
 
 // New returns a Checker. reconcile is the reconcile queue, used in correct mode.
@@ -123,7 +127,7 @@ func New(repo desired.Repository, git desired.Git, cluster Cluster, mode Mode, r
 // reconcile naming those to correct. runID makes the message's
 // deduplication id unique per run.
 func (c *Checker) Check(ctx context.Context, runID string) (*Report, *desired.Snapshot, error) {
-	snap, err := desired.Open(ctx, c.git, c.repo)
+	snap, err := desired.Open(ctx, c.git, c.repo, desired.WithKeys(c.Keys))
 	if err != nil {
 		return nil, nil, err
 	}

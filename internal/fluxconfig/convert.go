@@ -216,6 +216,18 @@ func convertKustomization(ref Ref, spec json.RawMessage) (Kustomization, error) 
 			}
 		}
 	}
+	if d := raw.Decryption; d != nil {
+		k.Decryption = &Decryption{Provider: d.Provider}
+		if d.Provider != DecryptionSOPS {
+			errs = append(errs, fmt.Errorf("spec.decryption.provider %q is not %q, the only provider Flux has", d.Provider, DecryptionSOPS))
+		}
+		if d.SecretRef != nil {
+			if d.SecretRef.Name == "" {
+				errs = append(errs, errors.New("spec.decryption.secretRef.name is required"))
+			}
+			k.Decryption.SecretRef = d.SecretRef.Name
+		}
+	}
 	if raw.CommonMetadata != nil {
 		k.CommonLabels, k.CommonAnnots = raw.CommonMetadata.Labels, raw.CommonMetadata.Annotations
 	}

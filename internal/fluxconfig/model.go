@@ -118,6 +118,9 @@ type Kustomization struct {
 	Force          bool
 	Suspend        bool
 	Ignore         []IgnoreRule
+	// Decryption is spec.decryption; nil when the Kustomization decrypts
+	// nothing.
+	Decryption *Decryption
 	// Refusals say why Sluice cannot apply this Kustomization as Flux would
 	// (fields it cannot honour): it is failed alone, its objects untouched.
 	Refusals []string
@@ -127,6 +130,20 @@ type Kustomization struct {
 	// Annotations are the Kustomization's own metadata.annotations (Sluice
 	// reads its per-Kustomization settings from them).
 	Annotations map[string]string
+}
+
+// DecryptionSOPS is the only decryption provider Flux has: SOPS.
+const DecryptionSOPS = "sops"
+
+// Decryption is how a Kustomization's SOPS-encrypted manifests and
+// secretGenerator files are decrypted before they are applied.
+type Decryption struct {
+	// Provider is DecryptionSOPS.
+	Provider string
+	// SecretRef names, in the Kustomization's namespace, the secret holding
+	// the age keys (Flux's "*.agekey" keys); empty when only AWS KMS, reached
+	// with the function's role, decrypts.
+	SecretRef string
 }
 
 // Deletion policies of a Kustomization, as Flux names them.

@@ -58,6 +58,13 @@ type rawKustomization struct {
 	Force        bool         `json:"force"`
 	Suspend      bool         `json:"suspend"`
 	Ignore       []IgnoreRule `json:"ignore"`
+	Decryption   *struct {
+		Provider  string   `json:"provider"`
+		SecretRef *rawName `json:"secretRef"`
+		// ServiceAccountName (v1) names the identity Flux asks cloud KMS
+		// with; Sluice always asks with the function's IAM role.
+		ServiceAccountName string `json:"serviceAccountName"`
+	} `json:"decryption"`
 	// DeletionPolicy is v1 only; older versions had MirrorPrune's behaviour.
 	DeletionPolicy string `json:"deletionPolicy"`
 }

@@ -425,3 +425,38 @@ func TestInvalidObjectsFailAlone(t *testing.T) {
 		t.Errorf("image errors = %v, policies = %+v", cfg.ImageErrors, cfg.ImagePolicies)
 	}
 }
+
+// spec.decryption is read as Flux serves it; a provider other than sops,
+// or a secretRef without a name, refuses the Kustomization alone.
+func TestReadDecryption(t *testing.T) {
+	tests := []struct {
+		name, decryption string
+		want             *Decryption
+		refusal          string
+	}{
+		{name: "age and KMS", decryption: "{provider: sops, secretRef: {name: sops-age}}", want: &Decryption{Provider: "sops", SecretRef: "sops-age"}},
+		{name: "KMS only", decryption: "{provider: sops}", want: &Decryption{Provider: "sops"}},
+		{name: "other provider", decryption: "{provider: vault}", want: &Decryption{Provider: "vault"}, refusal: `spec.decryption.provider "vault" is not "sops"`},
+		{name: "nameless secretRef", decryption: "{provider: sops, secretRef: {}}", want: &Decryption{Provider: "sops"}, refusal: "spec.decryption.secretRef.name is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"c/k.yaml": {Data: []byte("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: k, namespace: apps}\n" +
+				"spec: {prune: true, sourceRef: {kind: GitRepository, name: r}, decryption: " + tt.decryption + "}\n")}}
+			cfg, err := Read(fsys, "c")
+			if err != nil || len(cfg.Kustomizations) != 1 {
+				t.Fatalf("Read = %+v, %v", cfg, err)
+			}
+			k := cfg.Kustomizations[0]
+			refusals := strings.Join(k.Refusals, "; ")
+			if tt.refusal == "" && refusals != "" || !strings.Contains(refusals, tt.refusal) {
+				t.Errorf("refusals = %q, want %q", refusals, tt.refusal)
+			}
+			if tt.refusal == "" {
+				if diff := cmp.Diff(tt.want, k.Decryption); diff != "" {
+					t.Errorf("decryption (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}

@@ -81,6 +81,9 @@ type Reconciler struct {
 	// Events, when set, receives each Kustomization's outcome for the
 	// config's Alerts.
 	Events Events
+	// Keys decrypt the Kustomizations that set spec.decryption; without
+	// them, each of those fails alone.
+	Keys desired.Keys
 }
 
 // New returns a Reconciler; statuses may be nil (no commit statuses).
@@ -187,7 +190,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, msg queue.Reconcile) (*Resul
 // when the branch moved while a health check waited (and the wait was
 // cancelled for it).
 func (r *Reconciler) pass(ctx, work context.Context, msg queue.Reconcile) (res *Result, moved string, err error) {
-	snap, err := desired.Open(work, r.git, r.repo)
+	snap, err := desired.Open(work, r.git, r.repo, desired.WithKeys(r.Keys))
 	if err != nil {
 		if work.Err() == nil {
 			r.recordPassFailed(ctx, msg, err)

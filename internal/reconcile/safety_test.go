@@ -476,14 +476,15 @@ func TestNewPushCancelsTheHealthWait(t *testing.T) {
 }
 
 // A Kustomization that Sluice cannot apply as Flux would, because a field it
-// cannot honour is set (decryption) or its spec cannot be read (a typo),
+// cannot honour is set (kubeConfig) or its spec cannot be read (a typo),
 // fails alone: nothing of it is applied or pruned, its inventory stays, and
 // the others go on; an image object that cannot be read stops nothing here.
 func TestUnusableKustomizationFailsAlone(t *testing.T) {
 	tests := []struct {
 		name, spec, wantReason string
 	}{
-		{name: "refused field", spec: "  prune: true\n  decryption: {provider: sops}\n", wantReason: "spec.decryption: SOPS decryption is not supported yet"},
+		{name: "refused field", spec: "  prune: true\n  kubeConfig: {secretRef: {name: remote}}\n", wantReason: "spec.kubeConfig: Sluice applies only to the cluster it is configured for"},
+		{name: "decryption without keys", spec: "  prune: true\n  decryption: {provider: sops}\n", wantReason: "spec.decryption is set, and this function decrypts nothing"},
 		{name: "unreadable spec", spec: "  prune: yes-please\n", wantReason: "spec.prune"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,18 +64,37 @@ func build(root string, opts Options) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening repository root %s: %w", root, err)
 	}
-	docs, err := runKustomize(fsys, realRoot, dir, opts, len(vars) > 0)
+	kus, err := generateLocked(fsys, realRoot, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{kus.file: kus.content}
+	if opts.Decryptor != nil {
+		// Outside kustomize's lock: decryption may ask KMS, and other
+		// Kustomizations' builds need not wait for it.
+		plain, err := decryptSources(fsys, realRoot, dir, kus.parsed, opts.Decryptor)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(files, plain)
+	}
+	docs, err := runKustomize(overlayFS{FileSystem: fsys, files: files}, realRoot, dir, kus, vars, opts.Decryptor != nil)
 	if err != nil {
 		return nil, err
 	}
 	objects := make([]*unstructured.Unstructured, 0, len(docs))
 	for _, d := range docs {
-		obj, err := d.object(vars)
+		obj, err := d.object(vars, opts.Decryptor)
 		if err != nil {
 			return nil, err
 		}
 		setCommonMetadata(obj, opts.CommonLabels, opts.CommonAnnotations)
 		objects = append(objects, obj)
+	}
+	// As Flux before it applies: a Secret still encrypted (no
+	// spec.decryption, or a sops field without a MAC) is never applied.
+	if err := checkEncrypted(objects); err != nil {
+		return nil, err
 	}
 	return objects, nil
 }
@@ -88,18 +108,34 @@ var kustomizeMu sync.Mutex
 
 // document is one built object, serialised while kustomize's lock is held:
 // as JSON, or as YAML when variables are to be substituted in it (Flux
-// substitutes in the YAML text).
+// substitutes in the YAML text). An object to decrypt stays JSON until it
+// is decrypted, outside the lock.
 type document struct {
 	id         string
 	data       []byte
 	substitute bool
+	decrypt    bool
 }
 
-// runKustomize builds dir, with the kustomization generate gives it, into
-// documents. kustomize panics on some malformed input; the panic becomes
-// the error, as in Flux, so one bad Kustomization cannot take down the
-// others being reconciled.
-func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, substitute bool) (docs []document, err error) {
+// generateLocked runs generate under kustomize's lock: listing the
+// manifests of a folder without a kustomization parses them with
+// kustomize's code.
+func generateLocked(fsys filesys.FileSystem, root, dir string, opts Options) (kus kustomization, err error) {
+	kustomizeMu.Lock()
+	defer kustomizeMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize build panicked: %v", r)
+		}
+	}()
+	return generate(fsys, root, dir, opts)
+}
+
+// runKustomize builds dir, with the kustomization kus (which fsys serves),
+// into documents. kustomize panics on some malformed input; the panic
+// becomes the error, as in Flux, so one bad Kustomization cannot take down
+// the others being reconciled.
+func runKustomize(fsys filesys.FileSystem, root, dir string, kus kustomization, vars map[string]string, decrypt bool) (docs []document, err error) {
 	kustomizeMu.Lock()
 	defer kustomizeMu.Unlock()
 	defer func() {
@@ -111,17 +147,13 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 	if err := checkGuard(); err != nil {
 		return nil, err
 	}
-	kus, err := generate(fsys, root, dir, opts)
-	if err != nil {
-		return nil, err
-	}
 	// kustomize's built-in OpenAPI schema is loaded before every build (a
 	// no-op once loaded), so a schema a kustomization declares adds to it,
 	// as in Flux. A declared schema replaces kustomize's process-wide one and
 	// would leak into later builds: after such a build the built-in schema
 	// is restored.
 	_ = openapi.Schema()
-	confined := &confinedFS{FileSystem: overlayFS{FileSystem: fsys, path: kus.file, data: kus.content}, root: root}
+	confined := &confinedFS{FileSystem: fsys, root: root}
 	defer func() {
 		if _, openAPI, _ := confined.result(); openAPI {
 			openapi.ResetOpenAPI()
@@ -159,7 +191,7 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 		sortLegacy(resources)
 	}
 	for _, res := range resources {
-		d, err := newDocument(res, substitute)
+		d, err := newDocument(res, len(vars) > 0, decrypt)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +200,7 @@ func runKustomize(fsys filesys.FileSystem, root, dir string, opts Options, subst
 	return docs, nil
 }
 
-func newDocument(res *resource.Resource, substitute bool) (document, error) {
+func newDocument(res *resource.Resource, substitute, decrypt bool) (document, error) {
 	d := document{id: fmt.Sprintf("%s/%s/%s", res.GetKind(), res.GetNamespace(), res.GetName())}
 	if res.GetApiVersion() == "" || res.GetKind() == "" || res.GetName() == "" {
 		return document{}, fmt.Errorf("object without apiVersion, kind or name: %s", res.MustString())
@@ -176,8 +208,9 @@ func newDocument(res *resource.Resource, substitute bool) (document, error) {
 	d.substitute = substitute &&
 		res.GetLabels()[substituteKey] != substituteDisabled &&
 		res.GetAnnotations()[substituteKey] != substituteDisabled
+	d.decrypt = decrypt && toDecrypt(res.GetKind(), res.Field("sops") != nil, res.GetAnnotations())
 	var err error
-	if d.substitute {
+	if d.substitute && !d.decrypt {
 		d.data, err = res.AsYAML()
 	} else {
 		d.data, err = res.MarshalJSON()
@@ -188,8 +221,14 @@ func newDocument(res *resource.Resource, substitute bool) (document, error) {
 	return d, nil
 }
 
-func (d document) object(vars map[string]string) (*unstructured.Unstructured, error) {
+func (d document) object(vars map[string]string, dec Decryptor) (*unstructured.Unstructured, error) {
 	data := d.data
+	if d.decrypt {
+		var err error
+		if data, err = decryptDocument(dec, data, d.substitute); err != nil {
+			return nil, fmt.Errorf("decrypting %s: %w", d.id, err)
+		}
+	}
 	if d.substitute {
 		var err error
 		if data, err = substitute(data, vars); err != nil {

@@ -33,6 +33,10 @@ type Options struct {
 	// CommonLabels and CommonAnnotations (commonMetadata) are set on every
 	// object, replacing values of the same keys.
 	CommonLabels, CommonAnnotations map[string]string
+	// Decryptor, when set (spec.decryption), decrypts SOPS-encrypted files,
+	// objects and Secret values as Flux does. Without it, a build holding
+	// an encrypted Secret fails (ErrEncryptedWithoutDecryption).
+	Decryptor Decryptor `json:"-"`
 }
 
 // Variables are substitution variables read from one object.

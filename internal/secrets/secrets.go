@@ -109,3 +109,20 @@ func (m *Manager) GetFluxSecret(ctx context.Context, ns, name string) (FluxSecre
 	}
 	return s, nil
 }
+
+// GetFluxSecretData reads the secret a Flux object's secretRef names as
+// all its keys (a JSON object of strings), for the callers whose key names
+// vary, such as the "*.agekey" keys of spec.decryption.
+func (m *Manager) GetFluxSecretData(ctx context.Context, ns, name string) (map[string]string, error) {
+	id := FluxSecretID(ns, name)
+	v, err := m.GetSecret(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var data map[string]string
+	if err := json.Unmarshal([]byte(strings.TrimSpace(v)), &data); err != nil {
+		// The value itself is never in the error: it is a credential.
+		return nil, fmt.Errorf("secret %q is not a JSON object of strings, with Flux's key names", id)
+	}
+	return data, nil
+}
