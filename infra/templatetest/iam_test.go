@@ -135,7 +135,7 @@ func TestLeastPrivilege(t *testing.T) {
 		cluster := grant{"eks:DescribeCluster", fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", region, account, d.param("ClusterName"))}
 		gitSecret := grant{"secretsmanager:GetSecretValue", d.must(t, "GitCredentialSecret", "Ref")}
 		ecr := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s*", region, account, d.param("ImageRepositoryPrefix"))
-		// Flux secretRefs (signing keys, Providers' secrets) are sluice/<ns>/<name>.
+		// Flux secretRefs (signing keys, Providers' secrets, age keys) are sluice/<ns>/<name>.
 		fluxSecrets := grant{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}
 		want := map[string][]grant{
 			"WebhookFunction": join(logs("WebhookFunction"),
@@ -151,10 +151,8 @@ func TestLeastPrivilege(t *testing.T) {
 			"DriftFunction": join(logs("DriftFunction"), []grant{cluster, gitSecret, fluxSecrets, {"ecr:ListImages", ecr},
 				{"sqs:SendMessage", d.must(t, "ReconcileQueue", "Arn")}, {"sqs:SendMessage", d.must(t, "ImageQueue", "Arn")}}),
 		}
-		// spec.decryption: age keys from the Flux secrets, KMS keys given only.
-		fluxSecrets := grant{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:sluice/*", region, account)}
+		// spec.decryption: age keys from the Flux secrets (above), KMS keys given only.
 		for _, fn := range []string{"ReconcileFunction", "DriftFunction"} {
-			want[fn] = append(want[fn], fluxSecrets)
 			for _, key := range strings.Split(d.param("SopsKmsKeyArns"), ",") {
 				if key != "" {
 					want[fn] = append(want[fn], grant{"kms:Decrypt", key})
