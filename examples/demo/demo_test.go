@@ -23,6 +23,9 @@ func TestDemo(t *testing.T) {
 		"prod-task-service runs 111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service:1.1.1",
 		"Author: fluxcdbot <fluxcdbot@users.noreply.github.com>",
 		"drift: all 9 objects in sync",
+		"$ sluice get kustomizations",
+		"alert received: info ReconciliationSucceeded Kustomization/task-tool",
+		"$ sluice uninstall --silent",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, out.String())

@@ -36,7 +36,11 @@ const (
 	imageName     = "111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service"
 )
 
-var functions = []string{"webhook", "reconcile", "image-update", "drift"}
+// binaries are the functions', and the sluice command's (cmd/sluice).
+var binaries = map[string]string{
+	"webhook": "./functions/webhook", "reconcile": "./functions/reconcile",
+	"image-update": "./functions/image-update", "drift": "./functions/drift", "sluice": "./cmd/sluice",
+}
 
 // stage is everything the story runs on.
 type stage struct {
@@ -51,6 +55,7 @@ type stage struct {
 	sqs     *awstest.SQSServer
 	ecr     *awstest.ECRServer
 	github  *githubStatuses
+	alerts  *receiver
 	gitURL  string
 	cleanup []func()
 }
@@ -73,7 +78,7 @@ func newStage(ctx context.Context, kubeconfig string, log func(string, ...any)) 
 	}
 	s.cleanup = append(s.cleanup, func() { os.RemoveAll(s.tmp) })
 
-	log("building the four function binaries for this machine")
+	log("building the four function binaries and the sluice command for this machine")
 	if err := s.build(ctx); err != nil {
 		return nil, err
 	}
@@ -104,14 +109,19 @@ func newStage(ctx context.Context, kubeconfig string, log func(string, ...any)) 
 		return nil, err
 	}
 
-	log("starting a Git smart-HTTP server and stand-ins for SQS, ECR and GitHub statuses")
+	log("starting a Git smart-HTTP server, stand-ins for SQS, ECR and GitHub statuses, and an alert receiver")
+	s.alerts = newReceiver()
+	s.cleanup = append(s.cleanup, s.alerts.Close)
 	if s.git, err = gittest.Start("x-access-token", gitToken); err != nil {
 		return nil, err
 	}
 	s.cleanup = append(s.cleanup, s.git.Stop)
 	s.gitURL = s.git.URL(repoPath)
 	if _, err := s.git.Seed(repoPath, branch, filepath.Join(s.root, "examples", "task-tool-cluster-config"), func(dir string) error {
-		return gittest.SetGitRepositoryURL(dir, "clusters/prod", s.gitURL)
+		if err := gittest.SetGitRepositoryURL(dir, "clusters/prod", s.gitURL); err != nil {
+			return err
+		}
+		return writeAlert(dir, s.alerts.URL)
 	}); err != nil {
 		return nil, err
 	}
@@ -151,14 +161,14 @@ func newStage(ctx context.Context, kubeconfig string, log func(string, ...any)) 
 }
 
 func (s *stage) build(ctx context.Context) error {
-	for _, f := range functions {
-		out := filepath.Join(s.tmp, f)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./functions/"+f)
+	for name, pkg := range binaries {
+		out := filepath.Join(s.tmp, name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 		cmd.Dir = s.root
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("building functions/%s: %w\n%s", f, err, b)
+			return fmt.Errorf("building %s: %w\n%s", pkg, err, b)
 		}
-		s.bin[f] = out
+		s.bin[name] = out
 	}
 	return nil
 }
@@ -185,6 +195,20 @@ func (s *stage) invoke(ctx context.Context, function string, event any, result a
 		io.Copy(os.Stderr, &stderr)
 	}
 	return nil
+}
+
+// sluice runs the sluice command as a user would, with the functions'
+// settings, and returns what it printed (progress lines, which it writes to
+// standard error, included); a non-zero exit is an error.
+func (s *stage) sluice(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, s.bin["sluice"], args...)
+	cmd.Env = s.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("sluice %s: %w\n%s", strings.Join(args, " "), err, lastLines(out.String(), 15))
+	}
+	return out.String(), nil
 }
 
 func lastLines(s string, n int) string {

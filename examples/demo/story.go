@@ -5,21 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1apply "k8s.io/client-go/applyconfigurations/apps/v1"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
-	"github.com/sluice-gitops/sluice/internal/desired"
 	"github.com/sluice-gitops/sluice/internal/drift"
-	"github.com/sluice-gitops/sluice/internal/fluxconfig"
 	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
 )
@@ -54,7 +51,7 @@ func Run(ctx context.Context, out io.Writer, kubeconfig string) error {
 		{"2. commit bumps task-service to 1.1.0", st.manualBump},
 		{"3. ECR push of 1.1.1 (and 1.2.0) → image-update", st.imagePush},
 		{"4. hand edit → drift finds and corrects it", st.driftCorrected},
-		{"5. cleanup: Kustomization removed from Git", st.cleanup},
+		{"5. cleanup: sluice uninstall", st.uninstall},
 	}
 	for _, step := range steps {
 		t0 := time.Now()
@@ -65,6 +62,9 @@ func Run(ctx context.Context, out io.Writer, kubeconfig string) error {
 			st.rows = append(st.rows, [4]string{step.name, "FAILED", took.String(), err.Error()})
 			st.summary()
 			return fmt.Errorf("step %q: %w", step.name, err)
+		}
+		for _, ev := range st.alerts.fresh() {
+			fmt.Fprintf(out, "  alert received: %s\n", ev)
 		}
 		fmt.Fprintf(out, "  ✔ %s (%s)\n\n", result, took)
 		st.rows = append(st.rows, [4]string{step.name, "ok", took.String(), result})
@@ -85,6 +85,20 @@ func (st *story) summary() {
 }
 
 func (st *story) say(f string, a ...any) { fmt.Fprintf(st.out, "  "+f+"\n", a...) }
+
+// show runs the sluice command as the tutorial's reader ran flux, prints
+// what it printed, and returns it.
+func (st *story) show(ctx context.Context, args ...string) (string, error) {
+	out, err := st.sluice(ctx, args...)
+	if err != nil {
+		return "", err
+	}
+	st.say("$ sluice %s", strings.Join(args, " "))
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		st.say("  %s", line)
+	}
+	return out, nil
+}
 
 // deliverPush plays GitHub's push webhook and Lambda's SQS poller: the webhook
 // function queues a reconcile, and the reconcile function takes it.
@@ -144,34 +158,19 @@ func (st *story) initialPush(ctx context.Context) (string, error) {
 	if err := st.deliverPush(ctx, strings.Repeat("0", 40), head); err != nil {
 		return "", err
 	}
-	m, err := kube.New(st.kube)
+	ks, err := st.show(ctx, "get", "kustomizations")
 	if err != nil {
 		return "", err
 	}
-	repo := desired.Repository{URL: st.gitURL, Branch: branch, ConfigPath: "clusters/prod"}
-	inv, err := m.Inventory(ctx, desired.Owner(repo, fluxconfig.Ref{Namespace: "flux-system", Name: "task-tool"}))
-	if err != nil || inv == nil {
-		return "", fmt.Errorf("no inventory after the reconcile: %v", err)
+	if !strings.Contains(ks, "True") {
+		return "", fmt.Errorf("sluice get kustomizations shows no Ready Kustomization:\n%s", ks)
 	}
-	if len(inv.Entries) != 9 {
-		return "", fmt.Errorf("inventory holds %d objects, want the tutorial's 9", len(inv.Entries))
+	tree, err := st.show(ctx, "tree", "kustomization", "task-tool")
+	if err != nil {
+		return "", err
 	}
-	var ids []string
-	for _, e := range inv.Entries {
-		o, err := e.Object()
-		if err != nil {
-			return "", err
-		}
-		ids = append(ids, kube.ObjectID(o))
-	}
-	sort.Strings(ids)
-	st.say("Kustomization/flux-system/task-tool (revision %s)", short(inv.Revision))
-	for i, id := range ids {
-		branch := "├──"
-		if i == len(ids)-1 {
-			branch = "└──"
-		}
-		st.say("%s %s", branch, id)
+	if n := strings.Count(tree, "── "); n != 9 {
+		return "", fmt.Errorf("the inventory holds %d objects, want the tutorial's 9:\n%s", n, tree)
 	}
 	img, err := st.expectImage(ctx, "1.0.0")
 	if err != nil {
@@ -198,6 +197,9 @@ func (st *story) manualBump(ctx context.Context) (string, error) {
 		return "", err
 	}
 	st.say("prod-task-service runs %s", img)
+	if _, err := st.show(ctx, "get", "ks"); err != nil {
+		return "", err
+	}
 	return "task-service 1.1.0 running", nil
 }
 
@@ -222,6 +224,13 @@ func (st *story) imagePush(ctx context.Context) (string, error) {
 		if len(resp.BatchItemFailures) > 0 {
 			return "", fmt.Errorf("image-update reported failed messages %v", resp.BatchItemFailures)
 		}
+	}
+	imgs, err := st.show(ctx, "get", "images", "all")
+	if err != nil {
+		return "", err
+	}
+	if !strings.Contains(imgs, imageName+":1.1.1") {
+		return "", fmt.Errorf("sluice get images all does not show the policy resolving 1.1.1:\n%s", imgs)
 	}
 	c, err := st.git.LastCommit(repoPath, branch)
 	if err != nil {
@@ -289,19 +298,14 @@ func (st *story) driftCorrected(ctx context.Context) (string, error) {
 	return "drift of spec.replicas found, corrected, in sync", nil
 }
 
-func (st *story) cleanup(ctx context.Context) (string, error) {
-	before, _ := st.git.Head(repoPath, branch)
-	sha, err := st.git.Commit(repoPath, branch, "Remove task-tool from the cluster", func(dir string) error {
-		return os.Remove(filepath.Join(dir, "clusters/prod/task-tool-kustomization.yaml"))
-	})
-	if err != nil {
+// uninstall is the tutorial's cleanup (flux uninstall): everything the
+// installation applied goes, as each Kustomization's deletion policy says,
+// then its inventories and statuses.
+func (st *story) uninstall(ctx context.Context) (string, error) {
+	if _, err := st.show(ctx, "uninstall", "--dry-run"); err != nil {
 		return "", err
 	}
-	// The folder then defines no Kustomization at all, which Sluice refuses
-	// as a likely mistake unless the stack says it is on purpose.
-	st.say("the config folder now defines no Kustomization: deleting everything needs SLUICE_ALLOW_EMPTY_CONFIG=true, set for this step")
-	st.env = append(st.env, "SLUICE_ALLOW_EMPTY_CONFIG=true")
-	if err := st.deliverPush(ctx, before, sha); err != nil {
+	if _, err := st.show(ctx, "uninstall", "--silent"); err != nil {
 		return "", err
 	}
 	list, err := st.cs.AppsV1().Deployments("prod").List(ctx, metav1.ListOptions{})
@@ -309,9 +313,18 @@ func (st *story) cleanup(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if len(list.Items) != 0 {
-		return "", fmt.Errorf("%d Deployments left after the Kustomization was removed", len(list.Items))
+		return "", fmt.Errorf("%d Deployments left after sluice uninstall", len(list.Items))
 	}
-	return "Kustomization removed from Git: its objects pruned, its inventory deleted", nil
+	cms, err := st.cs.CoreV1().ConfigMaps(kube.InventoryNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	for _, cm := range cms.Items {
+		if strings.HasPrefix(cm.Name, "flux-system.") {
+			return "", fmt.Errorf("sluice uninstall left %s/%s", kube.InventoryNamespace, cm.Name)
+		}
+	}
+	return "every object pruned, inventories and statuses deleted", nil
 }
 
 // notInSync lists the objects a drift report found out of sync.
