@@ -48,8 +48,9 @@ test: ## vet and run every test against a real kube-apiserver, etcd and Git serv
 # The packages whose code or tests run goroutines: errgroup diffs and applies
 # (kube, drift, reconcile), the shared token cache (eksauth), memos and locks
 # (desired, images, render, secrets), concurrent pushes and updates (gitrepo,
-# imageupdate), and the in-process servers (awstest, webhook, github).
-RACE_PKGS := ./internal/awstest/ ./internal/desired/ ./internal/drift/ ./internal/eksauth/ \
+# imageupdate), notifications and their record (alerting, alertledger), and
+# the in-process servers (awstest, webhook, github).
+RACE_PKGS := ./internal/alerting/ ./internal/alertledger/ ./internal/awstest/ ./internal/desired/ ./internal/drift/ ./internal/eksauth/ \
 	./internal/github/ ./internal/gitrepo/ ./internal/images/ ./internal/imageupdate/ \
 	./internal/kube/ ./internal/reconcile/ ./internal/render/ ./internal/secrets/ ./internal/webhook/
 
