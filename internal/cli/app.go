@@ -205,6 +205,16 @@ func (a *App) Repo() (configrepo.Repository, error) {
 	return r, nil
 }
 
+// installation is the installation the command talks about and its cluster.
+func (a *App) installation(ctx context.Context) (configrepo.Repository, *kube.Manager, error) {
+	repo, err := a.Repo()
+	if err != nil {
+		return configrepo.Repository{}, nil, err
+	}
+	cluster, err := a.Cluster(ctx)
+	return repo, cluster, err
+}
+
 // Cluster connects to the cluster once: the EKS cluster through IAM when one
 // is named, else the kubeconfig.
 func (a *App) Cluster(ctx context.Context) (*kube.Manager, error) {

@@ -177,11 +177,7 @@ type kustomizationItem struct {
 // listKustomizations reads the installation's statuses, and the
 // inventories of Kustomizations applied before statuses were recorded.
 func (a *App) listKustomizations(ctx context.Context, name string, named bool) (listing, error) {
-	repo, err := a.Repo()
-	if err != nil {
-		return listing{}, err
-	}
-	cluster, err := a.Cluster(ctx)
+	repo, cluster, err := a.installation(ctx)
 	if err != nil {
 		return listing{}, err
 	}

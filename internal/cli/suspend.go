@@ -48,11 +48,7 @@ func newSuspendResumeCmd(app *App, suspend bool) *cobra.Command {
 // scope when empty) that this installation reconciles; a resume then
 // queues a manual reconcile of them when a reconcile queue is configured.
 func (a *App) suspend(ctx context.Context, name string, suspend bool) error {
-	repo, err := a.Repo()
-	if err != nil {
-		return err
-	}
-	cluster, err := a.Cluster(ctx)
+	repo, cluster, err := a.installation(ctx)
 	if err != nil {
 		return err
 	}

@@ -48,11 +48,7 @@ func (n *treeNode) String() string {
 }
 
 func (a *App) tree(ctx context.Context, name string) error {
-	repo, err := a.Repo()
-	if err != nil {
-		return err
-	}
-	cluster, err := a.Cluster(ctx)
+	repo, cluster, err := a.installation(ctx)
 	if err != nil {
 		return err
 	}

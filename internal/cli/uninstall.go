@@ -37,11 +37,7 @@ when no other installation uses it. Then delete the stack: sam delete.`,
 }
 
 func (a *App) uninstall(ctx context.Context, dryRun, silent bool) error {
-	repo, err := a.Repo()
-	if err != nil {
-		return err
-	}
-	cluster, err := a.Cluster(ctx)
+	repo, cluster, err := a.installation(ctx)
 	if err != nil {
 		return err
 	}
