@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluice-gitops/sluice/internal/awstest"
+	"github.com/sluice-gitops/sluice/internal/gittest"
 	"github.com/sluice-gitops/sluice/internal/kube"
 	"github.com/sluice-gitops/sluice/internal/queue"
 	"github.com/sluice-gitops/sluice/internal/reconcile"
@@ -38,10 +39,9 @@ func withQueues(t *testing.T, o *opsInstall) *awstest.SQSServer {
 }
 
 // consume plays the reconcile function: it takes the one message the
-// command queued, runs a real reconcile on it, and records the outcome as
-// the status writers do (record is given the attempt to write). It returns
-// the message it consumed.
-func consume(t *testing.T, o *opsInstall, srv *awstest.SQSServer, record func(res *reconcile.Result) kube.Attempt) <-chan awstest.SQSMessage {
+// command queued and runs a real reconcile on it, which records its
+// outcome in the status. It returns the message it consumed.
+func consume(t *testing.T, o *opsInstall, srv *awstest.SQSServer) <-chan awstest.SQSMessage {
 	done := make(chan awstest.SQSMessage, 1)
 	go func() {
 		defer close(done)
@@ -57,11 +57,7 @@ func consume(t *testing.T, o *opsInstall, srv *awstest.SQSServer, record func(re
 				t.Errorf("the queued message breaks the contract: %v", err)
 				return
 			}
-			res, _ := reconcile.New(o.repo, o.git, o.cluster, nil).Reconcile(context.Background(), msg)
-			a := record(res)
-			if err := o.cluster.RecordAttempt(context.Background(), o.owner(), a); err != nil {
-				t.Error(err)
-			}
+			_, _ = reconcile.New(o.repo, o.git, o.cluster, nil).Reconcile(context.Background(), msg)
 			done <- msgs[0]
 			return
 		}
@@ -77,9 +73,7 @@ func TestReconcileQueuesAndWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumed := consume(t, o, srv, func(res *reconcile.Result) kube.Attempt {
-		return kube.Attempt{Revision: res.Revision, Ready: metav1.ConditionTrue, Reason: kube.ReasonSucceeded, Message: "Applied revision"}
-	})
+	consumed := consume(t, o, srv)
 	stdout, stderr, code := o.sluice("reconcile", "kustomization", "task-tool")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -103,9 +97,7 @@ func TestReconcileQueuesAndWaits(t *testing.T) {
 
 	// Asked again at once, it is queued again (not dropped as a duplicate)
 	// and waits for a new attempt.
-	consumed = consume(t, o, srv, func(res *reconcile.Result) kube.Attempt {
-		return kube.Attempt{Revision: res.Revision, Ready: metav1.ConditionTrue, Reason: kube.ReasonSucceeded}
-	})
+	consumed = consume(t, o, srv)
 	if _, stderr, code := o.sluice("reconcile", "source", "git", "task-tool"); code != 0 || !strings.Contains(stderr, "✔ Kustomization flux-system/task-tool applied") {
 		t.Fatalf("reconcile source git: exit %d, stderr:\n%s", code, stderr)
 	}
@@ -114,17 +106,19 @@ func TestReconcileQueuesAndWaits(t *testing.T) {
 	}
 }
 
-// A failed attempt at the head exits 1 with its reason and message; the
-// status may record the revision as Flux writes it (main@sha1:<sha>).
+// A failed attempt at the head exits 1 with its reason and the culprit.
 func TestReconcileReportsAFailure(t *testing.T) {
 	o := newOpsInstall(t)
 	srv := withQueues(t, o)
-	consume(t, o, srv, func(res *reconcile.Result) kube.Attempt {
-		return kube.Attempt{Revision: "main@sha1:" + res.Revision, Ready: metav1.ConditionFalse, Reason: kube.ReasonBuildFailed, Message: "kustomize build failed: the culprit.yaml"}
-	})
+	if _, err := o.srv.Commit(opsRepo, "main", "break the overlay", func(dir string) error {
+		return gittest.ReplaceInFile(filepath.Join(dir, "app/overlays/prod/kustomization.yaml"), "resources:", "resources:\n  - the-culprit.yaml")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	consume(t, o, srv)
 	_, stderr, code := o.sluice("reconcile", "ks", "task-tool")
 	if code != exitFail || !strings.Contains(stderr, "✗ Kustomization flux-system/task-tool failed at main@sha1:") ||
-		!strings.Contains(stderr, "BuildFailed: kustomize build failed: the culprit.yaml") {
+		!strings.Contains(stderr, "BuildFailed: ") || !strings.Contains(stderr, "the-culprit.yaml") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

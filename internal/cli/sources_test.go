@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -71,6 +72,11 @@ func TestGetSourcesGitAndAll(t *testing.T) {
 	// it, so that the tables do not depend on its wording.
 	must(t, m.RecordAttempt(ctx, ks, attempt(head, metav1.ConditionTrue, kube.ReasonSucceeded, "Applied revision: "+rev)))
 	must(t, m.RecordApplied(ctx, ks, head, at))
+	// get all ends with the image automation's tables, computed from ECR now.
+	withECR(t, "1.0.0", "1.1.0")
+	old := now
+	now = func() time.Time { return time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { now = old })
 	out, stderr, code = run(t, vars, "get", "all")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -80,7 +86,16 @@ func TestGetSourcesGitAndAll(t *testing.T) {
 		"gitrepository/task-tool   "+rev+"   False       True    revision "+rev+" applied by 1 of 1 Kustomizations\n"+
 		"\n"+
 		"NAME                      REVISION                                             SUSPENDED   READY   MESSAGE\n"+
-		"kustomization/task-tool   "+rev+"   False       True    Applied revision: "+rev+"\n", out)
+		"kustomization/task-tool   "+rev+"   False       True    Applied revision: "+rev+"\n"+
+		"\n"+
+		"NAME                           LAST SCAN              SUSPENDED   READY   MESSAGE\n"+
+		"imagerepository/task-service   2026-12-01T03:00:00Z   False       True    successful scan: found 2 tags\n"+
+		"\n"+
+		"NAME                       LATEST IMAGE                                                                        READY   MESSAGE\n"+
+		"imagepolicy/task-service   111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service:1.1.0   True    Latest image tag for '111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service' resolved to 1.1.0\n"+
+		"\n"+
+		"NAME                              LAST RUN   SUSPENDED   READY   MESSAGE\n"+
+		"imageupdateautomation/task-tool              False       True    no commit by fluxcdbot <fluxcdbot@users.noreply.github.com> in the last 1 commits of main\n", out)
 
 	// A push whose apply fails: the source says so, naming the culprit.
 	next, err := srv.Commit("config.git", "main", "break it", func(dir string) error {
