@@ -19,7 +19,8 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"├── ConfigMap/prod/prod-task-reporter-config-fgmgm275tm",
-		"└── Service/prod/prod-task-web",
+		"├── Service/prod/prod-task-web",
+		"└── Ingress/prod/prod-app-ingress",
 		"prod-task-service runs 111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/mamezou-tech/task-service:1.1.1",
 		"Author: fluxcdbot <fluxcdbot@users.noreply.github.com>",
 		"drift: all 9 objects in sync",
