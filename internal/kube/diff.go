@@ -83,16 +83,23 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured, o
 		utils.RemoveCABundleFromCRD(w)
 	}
 	live := m.readLive(ctx, want)
-	// Objects an apply would not change are in sync with no dry-run.
-	ctx = withReadAhead(ctx, &readAhead{live: live})
+	// Objects an apply would not change are in sync with no dry-run. All
+	// are decided before any diff starts: the diffs take their answers out
+	// of live as they go.
 	out := make([]ObjectDiff, len(objs))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
+	var todo []int
 	for i, w := range want {
 		if unchanged(w, live[keyOf(w)].obj, compiled) {
 			out[i] = ObjectDiff{ID: ObjectID(w), Status: InSync}
 			continue
 		}
+		todo = append(todo, i)
+	}
+	ctx = withReadAhead(ctx, &readAhead{live: live})
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for _, i := range todo {
+		w := want[i]
 		g.Go(func() error {
 			d, err := m.diff(ctx, w, o, compiled, opts.Detail)
 			out[i] = d
