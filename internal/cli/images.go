@@ -221,39 +221,36 @@ func (s *imageStatus) lastRun(ctx context.Context, a images.Automation, row *Ima
 }
 
 func (s *imageStatus) listRepositories(ctx context.Context, _ string, named bool) (listing, error) {
-	s.prefix = named
 	rows := s.Repositories(ctx)
-	t := s.table("NAME", "LAST SCAN", "SUSPENDED", "READY", "MESSAGE")
+	t := s.app.newTable("NAME", "LAST SCAN", "SUSPENDED", "READY", "MESSAGE")
 	for _, r := range rows {
 		scan := ""
 		if r.Ready {
 			scan = r.LastScan.Format(time.RFC3339)
 		}
-		s.add(&t, r.Namespace, "imagerepository", r.Name, scan, title(r.Suspended), title(r.Ready), r.Message)
+		s.app.addRow(&t, "imagerepository", named, r.Namespace, r.Name, scan, title(r.Suspended), title(r.Ready), r.Message)
 	}
 	return listing{kind: "ImageRepository", items: rows, table: t, count: len(rows)}, nil
 }
 
 func (s *imageStatus) listPolicies(ctx context.Context, _ string, named bool) (listing, error) {
-	s.prefix = named
 	rows := s.Policies(ctx)
-	t := s.table("NAME", "LATEST IMAGE", "READY", "MESSAGE")
+	t := s.app.newTable("NAME", "LATEST IMAGE", "READY", "MESSAGE")
 	for _, r := range rows {
-		s.add(&t, r.Namespace, "imagepolicy", r.Name, r.LatestImage, title(r.Ready), r.Message)
+		s.app.addRow(&t, "imagepolicy", named, r.Namespace, r.Name, r.LatestImage, title(r.Ready), r.Message)
 	}
 	return listing{kind: "ImagePolicy", items: rows, table: t, count: len(rows)}, nil
 }
 
 func (s *imageStatus) listUpdates(ctx context.Context, _ string, named bool) (listing, error) {
-	s.prefix = named
 	rows := s.Updates(ctx)
-	t := s.table("NAME", "LAST RUN", "SUSPENDED", "READY", "MESSAGE")
+	t := s.app.newTable("NAME", "LAST RUN", "SUSPENDED", "READY", "MESSAGE")
 	for _, r := range rows {
 		run := ""
 		if r.LastRun != nil {
 			run = r.LastRun.Format(time.RFC3339)
 		}
-		s.add(&t, r.Namespace, "imageupdateautomation", r.Name, run, title(r.Suspended), title(r.Ready), r.Message)
+		s.app.addRow(&t, "imageupdateautomation", named, r.Namespace, r.Name, run, title(r.Suspended), title(r.Ready), r.Message)
 	}
 	return listing{kind: "ImageUpdateAutomation", items: rows, table: t, count: len(rows)}, nil
 }
@@ -301,26 +298,6 @@ func (s *imageStatus) printAll(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// table starts a table with headers, a NAMESPACE column first with -A.
-func (s *imageStatus) table(headers ...string) table {
-	if s.app.AllNamespaces {
-		headers = append([]string{"NAMESPACE"}, headers...)
-	}
-	return table{headers: headers}
-}
-
-// add adds a row; name is prefixed with its kind in `get images all`.
-func (s *imageStatus) add(t *table, namespace, kind, name string, cells ...string) {
-	if s.prefix {
-		name = kind + "/" + name
-	}
-	row := append([]string{name}, cells...)
-	if s.app.AllNamespaces {
-		row = append([]string{namespace}, row...)
-	}
-	t.add(row...)
 }
 
 // imageListers are the image tables of `get all`: none when the config
